@@ -1,0 +1,135 @@
+"""``generate``: one seeded call builds a coherent world of linked tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from importlib import import_module
+
+import numpy as np
+import pandas as pd
+
+from cbec_sim import __version__
+from cbec_sim._rng import RngLike, as_generator
+from cbec_sim.catalog import DEFAULT_MARKETS, catalog
+from cbec_sim.context import Context
+from cbec_sim.schema import REGISTRY, conform
+from cbec_sim.world import World
+
+#: Stages in build order. Each is ``module:function``; the function takes a Context and
+#: returns ``{table_name: DataFrame}``. The list is append-only: a stage's random stream is
+#: fixed by its position, so adding stages at the end leaves existing tables unchanged.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("reference", "cbec_sim.tables.reference:build"),
+    ("fx", "cbec_sim.tables.fx:build"),
+    ("stores", "cbec_sim.tables.stores:build"),
+    ("products", "cbec_sim.tables.products:build"),
+    ("market", "cbec_sim.tables.market:build"),
+    ("customers", "cbec_sim.tables.customers:build"),
+    ("marketing_plan", "cbec_sim.tables.marketing:build_plan"),
+    ("orders", "cbec_sim.tables.orders:build"),
+    ("marketing_metrics", "cbec_sim.tables.marketing:build_metrics"),
+    ("logistics", "cbec_sim.tables.logistics:build"),
+    ("aftersales", "cbec_sim.tables.aftersales:build"),
+    ("inventory", "cbec_sim.tables.inventory:build"),
+)
+
+MAX_ORDERS = 20_000_000
+MAX_MONTHS = 60
+
+
+def _resolve(target: str) -> Callable[[Context], dict[str, pd.DataFrame]]:
+    mod, fn = target.split(":")
+    return getattr(import_module(mod), fn)
+
+
+def _check_options(n_orders: int, markets: Iterable[str] | None, platforms: Iterable[str] | None,
+                   months: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cat = catalog()
+    if isinstance(n_orders, bool) or not isinstance(n_orders, int | np.integer):
+        raise ValueError(f"n_orders must be a whole number, got {n_orders!r}")
+    if not 100 <= n_orders <= MAX_ORDERS:
+        raise ValueError(f"n_orders must be between 100 and {MAX_ORDERS:,}, got {n_orders:,}")
+    if isinstance(months, bool) or not isinstance(months, int | np.integer) or not (
+        1 <= months <= MAX_MONTHS
+    ):
+        raise ValueError(f"months must be a whole number from 1 to {MAX_MONTHS}, got {months!r}")
+    mk = tuple(dict.fromkeys(m.strip().upper() for m in (markets or DEFAULT_MARKETS)))
+    unknown = [m for m in mk if m not in cat.market_codes]
+    if unknown or not mk:
+        raise ValueError(
+            f"unknown market(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(cat.market_codes)}"
+        )
+    available = cat.platforms_for(mk)
+    if platforms is None:
+        pf = tuple(available)
+    else:
+        pf = tuple(dict.fromkeys(p.strip().lower() for p in platforms))
+        bad = [p for p in pf if p not in cat.platforms]
+        if bad:
+            raise ValueError(
+                f"unknown platform(s) {', '.join(bad)}; choose from {', '.join(cat.platforms)}"
+            )
+        idle = [p for p in pf if p not in available]
+        if idle:
+            raise ValueError(
+                f"platform(s) {', '.join(idle)} do not serve markets {', '.join(mk)}"
+            )
+    if not any(cat.platforms[p]["model"] == "B2C" for p in pf):
+        raise ValueError("choose at least one B2C platform: orders come from B2C stores")
+    return mk, pf
+
+
+def generate(
+    n_orders: int = 5_000,
+    *,
+    markets: Iterable[str] | None = None,
+    platforms: Iterable[str] | None = None,
+    start: str | pd.Timestamp = "2025-01-01",
+    months: int = 12,
+    rng: RngLike = None,
+) -> World:
+    """Build a world with about ``n_orders`` B2C orders and every linked table.
+
+    Parameters
+    ----------
+    n_orders : target number of orders (100 – 20,000,000).
+    markets : ISO country codes (default: a mix of 8 markets on four continents).
+    platforms : platform ids from the catalogue (default: all serving those markets).
+    start : first day of the simulated period; ``months`` its length.
+    rng : ``numpy.random.Generator``, an int seed, or None (SPEC 7).
+    """
+    seed_info = rng if isinstance(rng, int | np.integer) else None
+    mk, pf = _check_options(n_orders, markets, platforms, months)
+    try:
+        t0 = pd.Timestamp(start).normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"start must be a date like 2025-01-01, got {start!r}") from exc
+    end = t0 + pd.DateOffset(months=int(months)) - pd.Timedelta(days=1)
+    gen = as_generator(rng)
+    children = gen.spawn(len(STAGES))
+    ctx = Context(
+        n_orders=int(n_orders), markets=mk, platforms=pf, start=t0, end=end,
+        catalog=catalog(), rngs={name: g for (name, _), g in zip(STAGES, children, strict=True)},
+    )
+    for name, target in STAGES:
+        out = _resolve(target)(ctx)
+        for tname, df in out.items():
+            if REGISTRY[tname].label:  # label tables accumulate across stages
+                prev = ctx.labels.get(tname)
+                ctx.labels[tname] = df if prev is None else pd.concat([prev, df],
+                                                                       ignore_index=True)
+            else:  # a stage may replace an upstream table it completes (e.g. orders)
+                ctx.tables[tname] = df
+    tables = {k: conform(v, REGISTRY[k]) for k, v in ctx.tables.items()}
+    labels = {k: conform(v, REGISTRY[k]) for k, v in ctx.labels.items()}
+    meta = {
+        "seed": None if seed_info is None else int(seed_info),
+        "n_orders": int(n_orders),
+        "markets": list(mk),
+        "platforms": list(pf),
+        "start": t0.date().isoformat(),
+        "months": int(months),
+        "cbec_sim_version": __version__,
+    }
+    return World(tables, labels, meta)

@@ -1,0 +1,181 @@
+"""Small vectorised helpers shared by the table generators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NS_PER_DAY = 86_400 * 10**9
+
+
+def make_ids(prefix: str, n: int, start: int = 1, width: int | None = None) -> np.ndarray:
+    """``prefix`` + zero-padded running numbers, e.g. ``O00000001`` (object array of str)."""
+    width = width or max(4, len(str(start + n - 1)))
+    nums = np.arange(start, start + n).astype(str)
+    return np.char.add(prefix, np.char.zfill(nums, width)).astype(object)
+
+
+def weighted_choice_by_group(rng: np.random.Generator, group_of_draw: np.ndarray,
+                             item_group: np.ndarray, item_weight: np.ndarray) -> np.ndarray:
+    """For each draw, pick an item index among items of the draw's group, ∝ weight.
+
+    Vectorised: items are sorted by group, cumulative weights are normalised within group and
+    one uniform per draw is located with ``searchsorted``. Every draw's group must own items.
+    """
+    order = np.lexsort((np.arange(len(item_group)), item_group))
+    g_sorted = item_group[order]
+    w = np.asarray(item_weight, float)[order]
+    groups, first = np.unique(g_sorted, return_index=True)
+    cw = np.cumsum(w)
+    before = np.concatenate([[0.0], cw])[first]  # cumulative weight before each group
+    totals = np.add.reduceat(w, first)
+    gi = np.searchsorted(groups, group_of_draw)
+    if (gi >= len(groups)).any() or (groups[np.minimum(gi, len(groups) - 1)]
+                                     != group_of_draw).any():
+        raise ValueError("some draws belong to a group with no items")
+    u = before[gi] + rng.random(len(group_of_draw)) * totals[gi]
+    pos = np.searchsorted(cw, u, side="right")
+    last = np.append(first[1:], len(w)) - 1
+    pos = np.clip(pos, first[gi], last[gi])
+    return order[pos]
+
+
+def to_utc(local_naive: pd.Series | pd.DatetimeIndex, tz: np.ndarray | pd.Series) -> pd.Series:
+    """Convert naive local datetimes to UTC, one time zone per row (vectorised per zone)."""
+    local = pd.Series(pd.DatetimeIndex(local_naive).as_unit("ns"))
+    tz = pd.Series(np.asarray(tz))
+    out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[ns, UTC]")
+    for zone, idx in tz.groupby(tz, sort=True).groups.items():
+        out.loc[idx] = (local.loc[idx].dt.tz_localize(zone, ambiguous="NaT",
+                                                      nonexistent="shift_forward")
+                        .dt.tz_convert("UTC"))
+    return out.fillna(local.dt.tz_localize("UTC"))
+
+
+def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: np.ndarray | float,
+                     size: int | None = None) -> np.ndarray:
+    """Lognormal draws with the given median and log-sd (heavy right tail)."""
+    median = np.asarray(median, float)
+    n = size if size is not None else median.shape
+    return median * np.exp(np.asarray(sigma, float) * rng.standard_normal(n))
+
+
+def take_str(values, idx: np.ndarray):
+    """Arrow string array: ``values[idx]`` (fast gather of pool strings)."""
+    import pyarrow as pa
+
+    return pa.array(np.asarray(values, dtype=object), type=pa.string()).take(
+        pa.array(np.asarray(idx, dtype=np.int64)))
+
+
+def join_str(*parts):
+    """Element-wise string concatenation in Arrow (C++ speed, no Python loop).
+
+    Each part is an Arrow/numpy array of equal length, an integer array (formatted as
+    decimal text) or a Python ``str`` broadcast to every row.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    conv = []
+    for p in parts:
+        if isinstance(p, str):
+            conv.append(p)
+        elif isinstance(p, np.ndarray) and p.dtype.kind in "iu":
+            conv.append(pc.cast(pa.array(p), pa.string()))
+        elif isinstance(p, pa.Array | pa.ChunkedArray):
+            conv.append(p)
+        else:
+            conv.append(pa.array(np.asarray(p, dtype=object), type=pa.string()))
+    return pc.binary_join_element_wise(*conv, "")
+
+
+def str_series(arr) -> pd.Series:
+    """Wrap an Arrow string array as a pandas ``str`` Series without copying."""
+    return pd.Series(arr, dtype="str")
+
+
+def id_array(prefix: str, n: int, start: int = 1, width: int | None = None):
+    """Arrow string array of ids ``prefix`` + zero-padded numbers (fast, for big tables)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    width = width or max(4, len(str(start + n - 1)))
+    nums = pc.utf8_lpad(pc.cast(pa.array(np.arange(start, start + n)), pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, nums, "")
+
+
+def take(values, idx: np.ndarray) -> pd.Series:
+    """``values[idx]`` as a pandas ``str`` Series; ``values`` a str Series or Arrow array.
+
+    Gathers in Arrow (no Python objects), so it is fast for millions of rows.
+    """
+    import pyarrow as pa
+
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    return pd.Series(arr.take(pa.array(np.asarray(idx, dtype=np.int64))), dtype="str")
+
+
+def categorical(codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical from integer codes (-1 = missing) and its category labels."""
+    return pd.Categorical.from_codes(np.asarray(codes), categories=list(categories))
+
+
+def fixed_width_str(chars: np.ndarray):
+    """Arrow string array from a 2-D ``uint8`` matrix of ASCII codes (one row per string)."""
+    import pyarrow as pa
+
+    chars = np.ascontiguousarray(chars, dtype=np.uint8)
+    n, w = chars.shape
+    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets),
+                                            pa.py_buffer(chars)).cast(pa.string())
+
+
+def digit_chars(nums: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal digits of non-negative integers as a ``(n, width)`` uint8 matrix."""
+    x = np.asarray(nums, dtype=np.int64)
+    out = np.empty((len(x), width), dtype=np.uint8)
+    for k in range(width - 1, -1, -1):
+        out[:, k] = 48 + x % 10
+        x = x // 10
+    return out
+
+
+def fast_ids(prefix: str, n: int, start: int = 1, width: int | None = None) -> pd.Series:
+    """Like :func:`make_ids` but built in Arrow, returned as a ``str`` Series (fast at 1M+)."""
+    width = width or max(4, len(str(start + n - 1)))
+    pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    chars = np.hstack([np.broadcast_to(pre, (n, len(pre))),
+                       digit_chars(np.arange(start, start + n), width)])
+    return str_series(fixed_width_str(chars))
+
+
+def parent_index(parent_ids, child_ids) -> np.ndarray:
+    """Row position in ``parent_ids`` of each ``child_ids`` value (-1 when absent).
+
+    Fast path when children are grouped in parent order (e.g. order lines sorted like
+    orders): run boundaries are found with one vectorised comparison. Otherwise an Arrow
+    hash lookup.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    p = pa.array(np.asarray(parent_ids, dtype=object)) if not isinstance(
+        parent_ids, pd.Series) else pa.array(parent_ids.astype("str"))
+    c = pa.array(np.asarray(child_ids, dtype=object)) if not isinstance(
+        child_ids, pd.Series) else pa.array(child_ids.astype("str"))
+    if len(c) and len(p):
+        change = np.ones(len(c), bool)
+        change[1:] = pc.not_equal(c[1:], c[:-1]).to_numpy(zero_copy_only=False)
+        run = np.cumsum(change) - 1
+        starts = np.flatnonzero(change)
+        if len(starts) <= len(p):
+            # children cover a prefix-free subsequence? check exact order match cheaply
+            heads = c.take(pa.array(starts))
+            if len(starts) == len(p) and pc.all(pc.equal(heads, p)).as_py():
+                return run
+    return pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False).astype(
+        np.float64).__array__().astype(np.int64, copy=False) if False else np.nan_to_num(
+        pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False).astype(float),
+        nan=-1).astype(np.int64)

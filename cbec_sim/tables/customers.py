@@ -1,0 +1,116 @@
+"""Stage ``customers``: buyers per market with realistic (fake) personal data.
+
+Names, streets, cities and phone patterns come from the Faker-built pools shipped in
+``data/pools.csv.gz``; each customer is a random combination, so PII-masking exercises see
+realistic values. Signup times are set later by the orders stage (never after a first order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cbec_sim.context import Context
+from cbec_sim.pools import pools
+from cbec_sim.schema import Column, TableSpec, register
+from cbec_sim.tables._util import join_str, make_ids, str_series, take_str
+
+SEGMENTS = ("deal_seeker", "brand_loyal", "premium", "occasional")
+CHANNELS = ("organic_search", "sponsored_ads", "social", "live", "email", "direct", "affiliate")
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55+")
+
+CUSTOMERS = register(TableSpec(
+    name="customers",
+    grain="one buyer account in one market",
+    description="Buyers. Personal data is fake but realistic for the market's locale; treat it "
+                "as confidential customer information (back-office privacy policy).",
+    columns=(
+        Column("customer_id", "str", "customer id", unique=True),
+        Column("market", "category", "buyer's country (ISO code)"),
+        Column("first_name", "str", "given name"),
+        Column("last_name", "str", "family name"),
+        Column("email", "str", "e-mail address"),
+        Column("phone", "str", "phone number"),
+        Column("street_address", "str", "street and number"),
+        Column("city", "str", "city"),
+        Column("postcode", "str", "postal code"),
+        Column("age_band", "category", "age group", values=AGE_BANDS),
+        Column("segment", "category", "marketing segment", values=SEGMENTS),
+        Column("acquisition_channel", "category", "channel of the first visit",
+               values=CHANNELS),
+        Column("signup_at", "timestamp", "account creation time (never after the first "
+               "order)"),
+    ),
+))
+
+
+def n_customers_for(n_orders: int) -> int:
+    return max(50, int(n_orders / 2.1))
+
+
+def _pick(rng: np.random.Generator, pool: pd.DataFrame, codes: np.ndarray,
+          locales: np.ndarray, kind: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """For each row, a random pool entry of ``kind`` for the row's locale.
+
+    Returns the pool subset and one row index into it per customer (vectorised: a loop over
+    the handful of locales only).
+    """
+    sub = pool[pool["kind"] == kind].reset_index(drop=True)
+    out = np.empty(len(codes), dtype=np.int64)
+    for k, lc in enumerate(locales):
+        idx = np.flatnonzero(codes == k)
+        pos = np.flatnonzero(sub["locale"].to_numpy() == lc)
+        if len(pos) == 0:
+            pos = np.flatnonzero(sub["locale"].to_numpy() == "en_US")
+        out[idx] = pos[rng.integers(0, len(pos), len(idx))]
+    return sub, out
+
+
+def _phone_prefixes(templates: pd.Series) -> np.ndarray:
+    """Each phone template without its last four digits (and what follows them)."""
+    return templates.str.replace(r"\d\D*\d\D*\d\D*\d\D*$", "", regex=True).to_numpy()
+
+
+def build(ctx: Context) -> dict[str, pd.DataFrame]:
+    rng = ctx.rng("customers")
+    cat = ctx.catalog
+    n = n_customers_for(ctx.n_orders)
+    w = cat.markets.loc[list(ctx.markets), "demand_weight"].to_numpy(float)
+    market = np.asarray(ctx.markets)[rng.choice(len(w), size=n, p=w / w.sum())]
+    codes, locales = pd.factorize(cat.markets.loc[market, "locale"].to_numpy(), sort=True)
+    pool = pools()
+
+    def pick(kind: str, col: str = "value"):
+        sub, i = _pick(rng, pool, codes, locales, kind)
+        return sub, i, take_str(sub[col], i)
+
+    fsub, fi, first = pick("first_name")
+    lsub, li, last = pick("last_name")
+    a_first = fsub["ascii"].to_numpy()[fi]
+    a_last = lsub["ascii"].to_numpy()[li]
+    # non-Latin names (ja, ko, ru, ar, th …) get a romanised-looking handle from en_US
+    en = pool[pool["locale"] == "en_US"]
+    en_f = en.loc[en["kind"] == "first_name", "ascii"].to_numpy()
+    en_l = en.loc[en["kind"] == "last_name", "ascii"].to_numpy()
+    a_first = np.where(a_first == "", en_f[rng.integers(0, len(en_f), n)], a_first)
+    a_last = np.where(a_last == "", en_l[rng.integers(0, len(en_l), n)], a_last)
+    sep = np.array([".", "_", ""], dtype=object)[rng.integers(0, 3, n)]
+    email = join_str(a_first, sep, a_last, rng.integers(1, 9999, n), "@",
+                     pick("email_domain")[2])
+    street = join_str(rng.integers(1, 400, n), " ", pick("street_name")[2])
+    psub, pi, _ = pick("phone")
+    phone = join_str(take_str(_phone_prefixes(psub["value"]), pi),
+                     np.char.zfill(rng.integers(0, 10_000, n).astype(str), 4))
+    df = pd.DataFrame({
+        "customer_id": make_ids("C", n, width=7),
+        "market": market, "first_name": str_series(first), "last_name": str_series(last),
+        "email": str_series(email), "phone": str_series(phone),
+        "street_address": str_series(street), "city": str_series(pick("city")[2]),
+        "postcode": str_series(pick("postcode")[2]),
+        "age_band": np.asarray(AGE_BANDS)[rng.choice(5, n, p=[0.17, 0.33, 0.25, 0.15, 0.10])],
+        "segment": np.asarray(SEGMENTS)[rng.choice(4, n, p=[0.35, 0.2, 0.1, 0.35])],
+        "acquisition_channel": np.asarray(CHANNELS)[
+            rng.choice(7, n, p=[0.34, 0.2, 0.14, 0.06, 0.05, 0.14, 0.07])],
+        "signup_at": pd.NaT,  # set by the orders stage
+    })
+    return {"customers": df}

@@ -1,0 +1,103 @@
+"""Stage ``reference``: platforms and their fee schedules, from the curated catalogue."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cbec_sim.context import Context
+from cbec_sim.rules import round_cents
+from cbec_sim.schema import Column, TableSpec, register
+
+MODELS = ("B2C", "B2B")
+PLATFORM_TYPES = ("comprehensive", "mobile_social", "southeast_asia", "africa", "local",
+                  "social_live")
+
+PLATFORMS = register(TableSpec(
+    name="platforms",
+    grain="one cross-border marketplace (all platforms of the catalogue, in the world or not)",
+    description="Marketplaces named in the standard (Table 1 task 2.1.1) with teaching values "
+                "for fees and account-health thresholds modelled on published seller policies.",
+    columns=(
+        Column("platform_id", "str", "platform id", unique=True),
+        Column("name", "str", "platform name"),
+        Column("name_cn", "str", "Chinese name"),
+        Column("model", "category", "business model", values=MODELS),
+        Column("platform_type", "category", "platform type per Table 1 task 2.1.1(c)",
+               values=PLATFORM_TYPES),
+        Column("platform_type_cn", "str", "platform type in Chinese"),
+        Column("markets", "str", "markets served, `|`-separated ISO codes"),
+        Column("in_world", "bool", "whether this world has stores on the platform"),
+        Column("monthly_fee", "money", "subscription fee per month", unit="fee_currency",
+               ge=0),
+        Column("fee_currency", "category", "currency of the fees"),
+        Column("referral_fee_pct", "rate", "default referral (commission) fee on the sale "
+               "price", ge=0, le=1),
+        Column("min_referral_fee", "money", "minimum referral fee per item",
+               unit="fee_currency", ge=0),
+        Column("late_shipment_rate_max", "rate", "account-health limit: late shipments ÷ "
+               "shipped orders", ge=0, le=1),
+        Column("order_defect_rate_max", "rate", "account-health limit: defective orders ÷ "
+               "orders", ge=0, le=1),
+        Column("cancel_rate_max", "rate", "account-health limit: seller cancellations ÷ "
+               "orders", ge=0, le=1),
+        Column("valid_tracking_rate_min", "rate", "account-health floor: shipments with "
+               "valid tracking ÷ shipments", ge=0, le=1),
+        Column("onboarding_requirements", "str", "documents needed to open a store, "
+               "`|`-separated"),
+        Column("prohibited_categories", "str", "categories that may not be listed, "
+               "`|`-separated"),
+        Column("ip_risk_keywords", "str", "brand terms that flag IP-infringement risk in "
+               "listings, `|`-separated"),
+    ),
+))
+
+PLATFORM_FEES = register(TableSpec(
+    name="platform_fees",
+    grain="one platform × product category",
+    description="Referral-fee schedule: commission rate and minimum per category.",
+    columns=(
+        Column("platform_id", "str", "platform", references="platforms.platform_id"),
+        Column("category", "category", "product category"),
+        Column("referral_fee_pct", "rate", "referral fee on the item price", ge=0, le=1),
+        Column("min_referral_fee", "money", "minimum fee per item", unit="fee_currency",
+               ge=0),
+        Column("fee_currency", "category", "currency of the minimum fee"),
+    ),
+))
+
+
+def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+    """The platform catalogue and its category fee schedule (deterministic, no randomness)."""
+    from cbec_sim.catalog import catalog
+
+    cat = catalog()
+    d = cat.platform_defaults
+    rows, fees = [], []
+    for pid, p in cat.platforms.items():
+        rows.append({
+            "platform_id": pid, "name": p["name"], "name_cn": p["name_cn"],
+            "model": p["model"], "platform_type": p["type"], "platform_type_cn": p["type_cn"],
+            "markets": "|".join(p["markets"]), "in_world": pid in in_world,
+            "monthly_fee": p["monthly_fee"], "fee_currency": p["fee_currency"],
+            "referral_fee_pct": p["referral_fee_pct"], "min_referral_fee": p["min_fee"],
+            "late_shipment_rate_max": p["late_shipment_rate_max"],
+            "order_defect_rate_max": p["order_defect_rate_max"],
+            "cancel_rate_max": p["cancel_rate_max"],
+            "valid_tracking_rate_min": p["valid_tracking_rate_min"],
+            "onboarding_requirements": "|".join(p["onboarding"]),
+            "prohibited_categories": "|".join(d["prohibited_categories"]),
+            "ip_risk_keywords": "|".join(d["ip_risk_keywords"]),
+        })
+        for c in cat.categories:
+            fees.append({
+                "platform_id": pid, "category": c,
+                "referral_fee_pct": p["category_fee_pct"].get(c, p["referral_fee_pct"]),
+                "min_referral_fee": p["min_fee"], "fee_currency": p["fee_currency"],
+            })
+    platforms = pd.DataFrame(rows)
+    platforms["monthly_fee"] = round_cents(platforms["monthly_fee"])
+    return {"platforms": platforms, "platform_fees": pd.DataFrame(fees)}
+
+
+def build(ctx: Context) -> dict[str, pd.DataFrame]:
+    return make_platforms(in_world=ctx.platforms)
