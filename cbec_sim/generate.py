@@ -46,13 +46,16 @@ def _check_options(n_orders: int, markets: Iterable[str] | None, platforms: Iter
                    months: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     cat = catalog()
     if isinstance(n_orders, bool) or not isinstance(n_orders, int | np.integer):
-        raise ValueError(f"n_orders must be a whole number, got {n_orders!r}")
+        raise ValueError(f"number of orders (--orders) must be a whole number, "
+                         f"got {n_orders!r}")
     if not 100 <= n_orders <= MAX_ORDERS:
-        raise ValueError(f"n_orders must be between 100 and {MAX_ORDERS:,}, got {n_orders:,}")
+        raise ValueError(f"number of orders (--orders) must be between 100 and "
+                         f"{MAX_ORDERS:,}, got {n_orders:,}")
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or not (
         1 <= months <= MAX_MONTHS
     ):
-        raise ValueError(f"months must be a whole number from 1 to {MAX_MONTHS}, got {months!r}")
+        raise ValueError(f"months (--months) must be a whole number from 1 to {MAX_MONTHS}, "
+                         f"got {months!r}")
     mk = tuple(dict.fromkeys(m.strip().upper() for m in (markets or DEFAULT_MARKETS)))
     unknown = [m for m in mk if m not in cat.market_codes]
     if unknown or not mk:
@@ -88,6 +91,7 @@ def generate(
     start: str | pd.Timestamp = "2025-01-01",
     months: int = 12,
     rng: RngLike = None,
+    progress: Callable[[str], None] | None = None,
 ) -> World:
     """Build a world with about ``n_orders`` B2C orders and every linked table.
 
@@ -98,6 +102,7 @@ def generate(
     platforms : platform ids from the catalogue (default: all serving those markets).
     start : first day of the simulated period; ``months`` its length.
     rng : ``numpy.random.Generator``, an int seed, or None (SPEC 7).
+    progress : called with each stage's name after it finishes (for progress bars).
     """
     seed_info = rng if isinstance(rng, int | np.integer) else None
     mk, pf = _check_options(n_orders, markets, platforms, months)
@@ -121,6 +126,8 @@ def generate(
                                                                        ignore_index=True)
             else:  # a stage may replace an upstream table it completes (e.g. orders)
                 ctx.tables[tname] = df
+        if progress is not None:
+            progress(name)
     tables = {k: conform(v, REGISTRY[k]) for k, v in ctx.tables.items()}
     labels = {k: conform(v, REGISTRY[k]) for k, v in ctx.labels.items()}
     meta = {

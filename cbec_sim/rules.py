@@ -296,3 +296,47 @@ def add_business_hours(start_local, hours, open_hour: float = CS_OPEN_HOUR,
     day = -(-b // span) - 1  # ceil(b / span) - 1: the day whose hours contain b
     t = day * _NS_DAY + int(open_hour * _NS_HOUR) + (b - day * span)
     return t.astype("datetime64[ns]")
+
+
+# --- Market research: concentration and keyword bids (stage ``market``) ----------------------
+
+#: Keyword trend thresholds: search volume ≥ 1.20 × the previous year is "rising",
+#: ≤ 0.95 × is "declining", otherwise "stable" (teaching values).
+KEYWORD_RISING_RATIO = 1.20
+KEYWORD_DECLINING_RATIO = 0.95
+
+
+def concentration_ratio(shares, k: int = 4) -> float:
+    """CR\\ *k*: the sum of the ``k`` largest market shares (shares as fractions of the whole
+    market, long tail included). Standard industrial-organisation measure (e.g. CR4, CR8)."""
+    s = np.sort(np.asarray(shares, float))[::-1]
+    return float(s[:k].sum())
+
+
+def hhi(shares) -> float:
+    """Herfindahl–Hirschman index: Σ (share in percent)², from 0 to 10,000.
+
+    Shares are fractions of the whole market; firms not listed (the long tail) are left out,
+    which understates the index slightly, as usual with panel data. The US DOJ/FTC Merger
+    Guidelines (2023) call a market highly concentrated above 1,800.
+    """
+    s = np.asarray(shares, float) * 100.0
+    return float((s ** 2).sum())
+
+
+def keyword_trend(search_volume, search_volume_prev_year) -> np.ndarray:
+    """``rising`` / ``stable`` / ``declining`` from this year's vs last year's searches."""
+    v = np.asarray(search_volume, float)
+    p = np.asarray(search_volume_prev_year, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(p > 0, v / p, np.where(v > 0, np.inf, 1.0))
+    return np.where(r >= KEYWORD_RISING_RATIO, "rising",
+                    np.where(r <= KEYWORD_DECLINING_RATIO, "declining", "stable"))
+
+
+def breakeven_cpc(price, conversion_rate, target_acos) -> np.ndarray:
+    """Highest cost per click that keeps advertising cost of sales at ``target_acos``:
+    price × conversion rate × target ACoS (ACoS = ad spend ÷ ad sales, Amazon Ads' metric),
+    rounded to cents."""
+    return round_cents(np.asarray(price, float) * np.asarray(conversion_rate, float)
+                       * np.asarray(target_acos, float))

@@ -208,8 +208,9 @@ def data_dictionary(
     lines += [
         "Generated from the declared schemas in `cbec_sim`; do not edit by hand.",
         "",
-        "Conventions: column names are English snake_case; money columns are rounded half-up to",
-        "the cent and carry their currency in a `currency` column or in the name (`*_cny`, `*_usd`);",
+        "Conventions: column names are English snake_case; money columns are rounded half-up",
+        "to the cent and carry their currency in a `currency` column or in the name",
+        "(`*_cny`, `*_usd`);",
         "timestamps are UTC; dates are market-local calendar days.",
         "",
         "| dtype | meaning |",
@@ -220,10 +221,12 @@ def data_dictionary(
     for name in names:
         spec = REGISTRY[name]
         rows = f" — {row_counts[name]:,} rows" if row_counts and name in row_counts else ""
-        lines += [f"## `{spec.name}`{rows}", "", spec.description, "", f"One row: {spec.grain}.", ""]
+        lines += [f"## `{spec.name}`{rows}", "", spec.description, "",
+                  f"One row: {spec.grain}.", ""]
         if spec.label:
             lines += ["**Ground truth (labels): not given to trainees.**", ""]
-        lines += ["| column | dtype | unit | meaning | values / constraints |", "|---|---|---|---|---|"]
+        lines += ["| column | dtype | unit | meaning | values / constraints |",
+                  "|---|---|---|---|---|"]
         for c in spec.columns:
             null = " (may be empty)" if c.nullable else ""
             lines.append(

@@ -165,17 +165,11 @@ def parent_index(parent_ids, child_ids) -> np.ndarray:
         parent_ids, pd.Series) else pa.array(parent_ids.astype("str"))
     c = pa.array(np.asarray(child_ids, dtype=object)) if not isinstance(
         child_ids, pd.Series) else pa.array(child_ids.astype("str"))
-    if len(c) and len(p):
+    if len(c) and len(p) and c.null_count == 0:
         change = np.ones(len(c), bool)
         change[1:] = pc.not_equal(c[1:], c[:-1]).to_numpy(zero_copy_only=False)
-        run = np.cumsum(change) - 1
         starts = np.flatnonzero(change)
-        if len(starts) <= len(p):
-            # children cover a prefix-free subsequence? check exact order match cheaply
-            heads = c.take(pa.array(starts))
-            if len(starts) == len(p) and pc.all(pc.equal(heads, p)).as_py():
-                return run
-    return pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False).astype(
-        np.float64).__array__().astype(np.int64, copy=False) if False else np.nan_to_num(
-        pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False).astype(float),
-        nan=-1).astype(np.int64)
+        if len(starts) == len(p) and pc.all(pc.equal(c.take(pa.array(starts)), p)).as_py():
+            return np.cumsum(change) - 1
+    idx = pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)

@@ -1,5 +1,899 @@
-"""Stub: filled in by its owner."""
+"""Stage ``logistics``: carriers, warehouses, shipments and tracking; completes ``orders``.
+
+Covers 5.13 物流甄选 (logistics selection: Table 1 11.1.1, 11.1.6, 3.2.2, 1.1.10) and the
+fulfilment side of 5.17 (11.1.2–11.1.7).
+
+Model (all rates are **teaching values** in CNY, modelled on the structure of Chinese
+forwarders' 2024 rate cards — 首重 + 续重 + 挂号/处理费 — not on any one company's prices):
+
+- *Carrier services* of four types: postal small packets / e-packets, dedicated lines (专线),
+  international express (DHL/UPS/FedEx-style) and overseas-warehouse last-mile services
+  (3PL overseas warehouse, platform fulfilment FBA-style). One flat rate card per service
+  for every market it serves (a simplification: real cards are zoned by destination).
+- *Parcel*: actual weight = Σ unit weight × quantity + packaging; box = largest item
+  footprint + padding, height from total item volume. Volumetric weight = L×W×H / divisor
+  (5000 express, 6000 others — :data:`cbec_sim.rules.VOLUMETRIC_DIVISORS`); chargeable =
+  max(actual, volumetric) rounded up to the carrier's step; freight from
+  :func:`cbec_sim.rules.shipping_cost_cny`. Every amount can be recomputed exactly.
+- *Choice* (11.1.1): merchant-fulfilled orders pick a direct-mail service by a logit on
+  freight relative to order value, promised transit time and a per-store habit; overseas /
+  platform-warehouse stores ship with the local last-mile service of their warehouse.
+- *Timing*: company cut-off rule (:data:`cbec_sim.rules.SHIPPING_CUTOFF_HOUR` = 15:00,
+  Monday–Saturday, OPERATING-RULES §0.3); a few orders slip (more in Nov–Dec); late when
+  shipped after :func:`cbec_sim.rules.ship_by_date`. Transit is lognormal per service,
+  slower for some customs regimes and in peak season; parcels are delivered in local daytime.
+- *Outcomes* (11.1.6, 11.1.7): lost, damaged (more for fragile goods), undeliverable →
+  returned to sender or destroyed overseas by :func:`cbec_sim.rules.undeliverable_decision`.
+- Data are a snapshot at the end of the period: later events do not exist yet.
+
+Planted and labelled: ``carrier_delay`` (a service's transit surges for some weeks),
+``lost_parcel_cluster`` (a carrier × market loses many parcels over a few days),
+``account_health_breach`` (a store's late shipments surge in the last 60 days) and
+``under_declared`` (customs value declared far below the goods value, 11.1.2).
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cbec_sim import rules
+from cbec_sim.context import Context
+from cbec_sim.schema import Column, TableSpec, register
+from cbec_sim.tables._util import (
+    NS_PER_DAY,
+    digit_chars,
+    fast_ids,
+    fixed_width_str,
+    parent_index,
+    str_series,
+)
+from cbec_sim.tables.labels import anomaly_rows
+
+SERVICE_TYPES = ("postal", "express", "dedicated_line", "overseas_warehouse")
+WAREHOUSE_TYPES = ("domestic", "overseas_warehouse", "platform_warehouse")
+SHIPMENT_STATUSES = ("in_transit", "delivered", "lost", "undeliverable")
+UNDELIVERABLE_OUTCOMES = ("returned_to_sender", "destroyed_overseas")
+EVENTS = ("picked_up", "departed_origin", "arrived_destination", "customs_cleared",
+          "out_for_delivery", "delivered", "lost", "returned_to_sender", "destroyed_overseas")
+NS_HOUR = 3_600 * 10**9
+
+ALL = "*"
+#: Carrier services (teaching values). on_time: published target; lost: base loss rate;
+#: damage: damage-risk factor; ret: undeliverable return fee as a share of the freight.
+_CARRIERS: tuple[dict, ...] = (
+    dict(name="CathayPost Registered Small Packet", type="postal",
+         like="postal registered small packet (China Post 挂号小包 style)", markets=ALL,
+         step=0.01, first=0.05, first_fee=4.25, per_kg=85, handling=18, max_kg=2,
+         tmin=12, tmax=30, on_time=0.85, lost=0.008, damage=1.4, ret=1.0,
+         fmt=r"R[A-Z]\d{9}CN", pre="R"),
+    dict(name="CathayPost ePacket", type="postal",
+         like="tracked light parcel (ePacket / e邮宝 style)",
+         markets="US|CA|GB|DE|FR|ES|IT|PL|RU|JP|KR|AU|SG|MY|TH|SA|AE|BR|MX",
+         step=0.01, first=0.05, first_fee=4.75, per_kg=95, handling=20, max_kg=2,
+         tmin=7, tmax=15, on_time=0.88, lost=0.005, damage=1.2, ret=1.0,
+         fmt=r"L[A-Z]\d{9}CN", pre="L"),
+    dict(name="SkyBridge North America Line", type="dedicated_line",
+         like="dedicated line (专线) to North America", markets="US|CA|MX",
+         step=0.1, first=0.1, first_fee=8.0, per_kg=80, handling=16, max_kg=30,
+         tmin=7, tmax=12, on_time=0.90, lost=0.004, damage=1.0, ret=0.8,
+         fmt=r"SBN\d{12}", pre="SBN"),
+    dict(name="EuroLink Dedicated Line", type="dedicated_line",
+         like="dedicated line (专线) to Europe, duties prepaid", markets="GB|DE|FR|ES|IT|PL",
+         step=0.1, first=0.1, first_fee=6.5, per_kg=65, handling=18, max_kg=30,
+         tmin=6, tmax=10, on_time=0.91, lost=0.003, damage=1.0, ret=0.8,
+         fmt=r"ELD\d{12}", pre="ELD"),
+    dict(name="Nanyang SEA Line", type="dedicated_line",
+         like="dedicated line (专线) to Southeast Asia", markets="SG|MY|TH|ID|PH|VN",
+         step=0.1, first=0.1, first_fee=3.5, per_kg=35, handling=10, max_kg=30,
+         tmin=4, tmax=8, on_time=0.90, lost=0.004, damage=1.1, ret=0.8,
+         fmt=r"NYS\d{12}", pre="NYS"),
+    dict(name="Pacific Rim Line", type="dedicated_line",
+         like="dedicated line (专线) to Japan, Korea and Australia", markets="JP|KR|AU",
+         step=0.1, first=0.1, first_fee=4.5, per_kg=45, handling=14, max_kg=30,
+         tmin=4, tmax=8, on_time=0.92, lost=0.002, damage=0.9, ret=0.8,
+         fmt=r"PRL\d{12}", pre="PRL"),
+    dict(name="Gulf Star Line", type="dedicated_line",
+         like="dedicated line (专线) to the Gulf states", markets="SA|AE",
+         step=0.1, first=0.1, first_fee=5.5, per_kg=55, handling=20, max_kg=30,
+         tmin=7, tmax=12, on_time=0.88, lost=0.004, damage=1.1, ret=0.8,
+         fmt=r"GSL\d{12}", pre="GSL"),
+    dict(name="Amazonia LatAm Line", type="dedicated_line",
+         like="dedicated line (专线) to Latin America", markets="BR|MX",
+         step=0.1, first=0.1, first_fee=9.5, per_kg=95, handling=25, max_kg=30,
+         tmin=12, tmax=22, on_time=0.84, lost=0.006, damage=1.2, ret=0.8,
+         fmt=r"ALA\d{12}", pre="ALA"),
+    dict(name="Northern Star Line", type="dedicated_line",
+         like="dedicated line (专线) to Russia and Eastern Europe", markets="RU|PL",
+         step=0.1, first=0.1, first_fee=5.0, per_kg=50, handling=15, max_kg=30,
+         tmin=10, tmax=18, on_time=0.87, lost=0.005, damage=1.1, ret=0.8,
+         fmt=r"NSL\d{12}", pre="NSL"),
+    dict(name="Savanna Africa Line", type="dedicated_line",
+         like="dedicated line (专线) to Africa", markets="NG|KE",
+         step=0.1, first=0.1, first_fee=11.0, per_kg=110, handling=25, max_kg=30,
+         tmin=10, tmax=20, on_time=0.82, lost=0.009, damage=1.3, ret=0.8,
+         fmt=r"SAF\d{12}", pre="SAF"),
+    dict(name="SwiftAir Express", type="express",
+         like="international express (DHL style)", markets=ALL,
+         step=0.5, first=0.5, first_fee=165.0, per_kg=66, handling=0, max_kg=300,
+         tmin=3, tmax=6, on_time=0.95, lost=0.001, damage=0.7, ret=1.0,
+         fmt=r"\d{10}", pre=""),
+    dict(name="GlobeJet Express", type="express",
+         like="international express (UPS / FedEx style)", markets=ALL,
+         step=0.5, first=0.5, first_fee=150.0, per_kg=72, handling=0, max_kg=300,
+         tmin=4, tmax=7, on_time=0.94, lost=0.0015, damage=0.8, ret=1.0,
+         fmt=r"1Z\d{16}", pre="1Z"),
+    dict(name="WayPoint Overseas-Warehouse Delivery", type="overseas_warehouse",
+         like="last mile from a third-party overseas warehouse (海外仓)", markets="OW",
+         step=0.5, first=0.5, first_fee=28.0, per_kg=9, handling=0, max_kg=150,
+         tmin=2, tmax=5, on_time=0.95, lost=0.001, damage=0.6, ret=0.5,
+         fmt=r"WPD\d{12}", pre="WPD"),
+    dict(name="Platform Fulfilment Network", type="overseas_warehouse",
+         like="platform warehouse fulfilment (FBA style)", markets="PW",
+         step=0.5, first=0.5, first_fee=24.0, per_kg=10, handling=0, max_kg=150,
+         tmin=1, tmax=3, on_time=0.97, lost=0.0005, damage=0.5, ret=0.5,
+         fmt=r"TBA\d{12}", pre="TBA"),
+)
+
+#: Warehouse hubs per market and teaching values for sea-freight first leg (CNY/kg) by region.
+_HUB = {"US": "Los Angeles", "CA": "Toronto", "MX": "Mexico City", "BR": "São Paulo",
+        "GB": "Birmingham", "DE": "Frankfurt", "FR": "Paris", "ES": "Madrid", "IT": "Milan",
+        "PL": "Poznań", "RU": "Moscow", "JP": "Tokyo", "KR": "Incheon", "AU": "Sydney",
+        "SG": "Singapore", "MY": "Kuala Lumpur", "TH": "Bangkok", "ID": "Jakarta",
+        "PH": "Manila", "VN": "Ho Chi Minh City", "SA": "Riyadh", "AE": "Dubai",
+        "NG": "Lagos", "KE": "Nairobi"}
+_FIRST_LEG = {"North America": (9.0, 28), "Latin America": (14.0, 40), "Europe": (10.0, 35),
+              "East Asia": (5.0, 12), "Oceania": (8.0, 25), "Southeast Asia": (4.0, 12),
+              "Middle East": (9.0, 30), "Africa": (15.0, 40)}
+#: Customs / last-mile slowness by market (simulation parameter, 1 = typical).
+_MARKET_SLOW = {"BR": 1.25, "RU": 1.15, "NG": 1.2, "KE": 1.2, "MX": 1.1, "ID": 1.1,
+                "PH": 1.1, "SA": 1.05, "AE": 1.0}
+#: Undeliverable-risk factor by market (address quality, refusals, COD).
+_MARKET_UNDELIV = {"NG": 2.5, "KE": 2.5, "BR": 2.0, "MX": 1.8, "ID": 1.8, "PH": 1.8,
+                   "VN": 1.5, "TH": 1.3, "MY": 1.3, "SA": 1.5, "AE": 1.2}
+
+CARRIERS = register(TableSpec(
+    name="carriers",
+    grain="one carrier service (logistics channel) the company can book",
+    description="Logistics channels with their rate cards (teaching values, CNY; one flat card "
+                "per service for all the markets it serves). Freight = first_weight_fee_cny + "
+                "(chargeable − first_weight_kg) × additional_per_kg_cny + handling_fee_cny "
+                "(rules.shipping_cost_cny); chargeable weight = max(actual, L×W×H ÷ "
+                "volumetric_divisor) rounded up to weight_step_kg.",
+    columns=(
+        Column("carrier_id", "str", "carrier service id", unique=True),
+        Column("name", "str", "service name (made up)"),
+        Column("service_type", "category", "kind of channel", values=SERVICE_TYPES),
+        Column("modelled_on", "str", "the real-world service type it imitates"),
+        Column("markets", "str", "destination markets served, `|`-separated ISO codes"),
+        Column("volumetric_divisor", "int", "cm³ per kg for volumetric weight", ge=1),
+        Column("weight_step_kg", "float", "chargeable weight is rounded up to this step",
+               unit="kg", ge=0),
+        Column("first_weight_kg", "float", "weight covered by the first-weight fee",
+               unit="kg", ge=0),
+        Column("first_weight_fee_cny", "money", "fee for the first weight (首重)", unit="CNY",
+               ge=0),
+        Column("additional_per_kg_cny", "money", "fee per additional kg (续重), billed per "
+               "gram", unit="CNY", ge=0),
+        Column("handling_fee_cny", "money", "per-parcel registration / handling fee",
+               unit="CNY", ge=0),
+        Column("max_weight_kg", "float", "heaviest parcel accepted", unit="kg", ge=0),
+        Column("transit_days_min", "int", "promised transit time, fastest", unit="days",
+               ge=0),
+        Column("transit_days_max", "int", "promised transit time, slowest: a parcel is late "
+               "when delivered more than this many whole days after pickup", unit="days",
+               ge=0),
+        Column("on_time_target", "rate", "share of parcels the carrier promises to deliver "
+               "within transit_days_max", ge=0, le=1),
+        Column("return_fee_pct", "rate", "fee to return an undeliverable parcel, as a share "
+               "of its outbound freight", ge=0, le=2),
+        Column("tracking_format", "str", "regular expression a valid tracking number "
+               "matches (S10 numbers also need a correct check digit)"),
+    ),
+))
+
+WAREHOUSES = register(TableSpec(
+    name="warehouses",
+    grain="one warehouse the company ships from",
+    description="Domestic (China) warehouses for direct mail, and overseas / platform "
+                "warehouses in markets where stores keep stock abroad. First-leg and storage "
+                "costs are teaching values for the overseas-warehouse vs direct-mail "
+                "comparison (1.1.10).",
+    columns=(
+        Column("warehouse_id", "str", "warehouse id", unique=True),
+        Column("name", "str", "warehouse name"),
+        Column("warehouse_type", "category", "domestic, third-party overseas, or platform "
+               "(FBA-style) warehouse", values=WAREHOUSE_TYPES),
+        Column("operator", "str", "who runs it"),
+        Column("country", "category", "country (ISO code)"),
+        Column("city", "str", "city"),
+        Column("tz", "str", "IANA time zone used for the shipping cut-off"),
+        Column("platform_id", "str", "platform operating it (platform warehouses only)",
+               nullable=True, references="platforms.platform_id"),
+        Column("first_leg_cost_per_kg_cny", "money", "sea-freight head-haul from China per kg "
+               "of goods (overseas warehouses)", unit="CNY/kg", nullable=True, ge=0),
+        Column("first_leg_days", "Int64", "typical head-haul time", unit="days",
+               nullable=True, ge=0),
+        Column("storage_fee_cny_per_cbm_month", "money", "storage fee", unit="CNY/m³/month",
+               nullable=True, ge=0),
+        Column("pick_pack_fee_cny", "money", "pick-and-pack fee per order", unit="CNY", ge=0),
+    ),
+))
+
+SHIPMENTS = register(TableSpec(
+    name="shipments",
+    grain="one parcel: a paid, non-cancelled order handed to a carrier before the end of "
+          "the period",
+    description="Parcels with weights, dimensions, freight, promised and actual transit, and "
+                "outcome. Status is as of the end of the period (later events are unknown). "
+                "Cut-off and ship-by rules: rules.planned_ship_date / rules.ship_by_date in "
+                "the warehouse's time zone.",
+    columns=(
+        Column("shipment_id", "str", "shipment id", unique=True),
+        Column("order_id", "str", "order shipped", unique=True, references="orders.order_id"),
+        Column("store_id", "str", "store", references="stores.store_id"),
+        Column("market", "category", "destination market (ISO code)"),
+        Column("carrier_id", "str", "carrier service", references="carriers.carrier_id"),
+        Column("warehouse_id", "str", "warehouse shipped from",
+               references="warehouses.warehouse_id"),
+        Column("tracking_number", "str", "carrier tracking number uploaded to the platform "
+               "(empty or malformed ones count against the valid-tracking rate)",
+               nullable=True),
+        Column("ship_by_date", "date", "latest on-time ship day, warehouse-local "
+               "(rules.ship_by_date of the payment time)"),
+        Column("shipped_at", "timestamp", "carrier pickup (first scan)"),
+        Column("is_late_shipment", "bool", "shipped (warehouse-local day) after ship_by_date"),
+        Column("n_units", "int", "units in the parcel", ge=1),
+        Column("actual_weight_kg", "float", "gross weight incl. packaging, to the gram",
+               unit="kg", ge=0),
+        Column("length_cm", "int", "parcel length", unit="cm", ge=1),
+        Column("width_cm", "int", "parcel width", unit="cm", ge=1),
+        Column("height_cm", "int", "parcel height", unit="cm", ge=1),
+        Column("volumetric_weight_kg", "float", "L × W × H ÷ the carrier's divisor "
+               "(unrounded)", unit="kg", ge=0),
+        Column("chargeable_weight_kg", "float", "max(actual, volumetric) rounded up to the "
+               "carrier's weight step", unit="kg", ge=0),
+        Column("shipping_cost_cny", "money", "freight paid to the carrier (rate card; for "
+               "overseas warehouses the last mile only)", unit="CNY", ge=0),
+        Column("goods_value_cny", "money", "value of the goods: (items_subtotal − "
+               "discount_amount) × fx_rate_cny of the order", unit="CNY", ge=0),
+        Column("declared_value_usd", "money", "customs declared value (11.1.2)", unit="USD",
+               ge=0),
+        Column("promised_days", "int", "carrier's promised transit (transit_days_max)",
+               unit="days", ge=0),
+        Column("delivered_at", "timestamp", "delivery scan", nullable=True),
+        Column("transit_days", "Int64", "whole days from pickup to delivery, "
+               "floor((delivered_at − shipped_at) / 1 day)", unit="days", nullable=True, ge=0),
+        Column("is_late_delivery", "bool", "delivered and transit_days > promised_days "
+               "(false when not delivered)"),
+        Column("is_lost", "bool", "declared lost by the carrier"),
+        Column("is_damaged", "bool", "delivered damaged (reported by the buyer)"),
+        Column("status", "category", "parcel status at the end of the period",
+               values=SHIPMENT_STATUSES),
+        Column("undeliverable_outcome", "category", "what happened to an undeliverable "
+               "parcel (rules.undeliverable_decision)", values=UNDELIVERABLE_OUTCOMES,
+               nullable=True),
+        Column("return_fee_cny", "money", "fee to return an undeliverable parcel: "
+               "shipping_cost_cny × carriers.return_fee_pct", unit="CNY", nullable=True,
+               ge=0),
+        Column("closed_at", "timestamp", "when the parcel was declared lost or its "
+               "undeliverable outcome decided", nullable=True),
+    ),
+))
+
+TRACKING_EVENTS = register(TableSpec(
+    name="tracking_events",
+    grain="one tracking scan of one shipment",
+    description="Milestones of each parcel in time order (order tracking, 9.2.2). Postal "
+                "services report fewer scans; overseas-warehouse parcels start in the market.",
+    columns=(
+        Column("shipment_id", "str", "shipment", references="shipments.shipment_id"),
+        Column("event_seq", "int", "1, 2, … within the shipment", ge=1, le=5),
+        Column("event", "category", "milestone", values=EVENTS),
+        Column("event_at", "timestamp", "scan time"),
+        Column("location", "category", "country of the scan (ISO code)"),
+    ),
+))
 
 
-def build(ctx):
-    return {}
+def _snapshot_ns(ctx: Context) -> int:
+    """End of the period (exclusive) as UTC nanoseconds: nothing after it exists yet."""
+    return (ctx.end + pd.Timedelta(days=1)).value
+
+
+def build_carriers(markets: tuple[str, ...], ow_markets: list[str],
+                   pw_markets: list[str]) -> pd.DataFrame:
+    """Carrier services serving at least one of ``markets`` (deterministic)."""
+    rows = []
+    for c in _CARRIERS:
+        if c["markets"] == ALL:
+            served = list(markets)
+        elif c["markets"] == "OW":
+            served = ow_markets
+        elif c["markets"] == "PW":
+            served = pw_markets
+        else:
+            served = [m for m in markets if m in c["markets"].split("|")]
+        if not served:
+            continue
+        rows.append({
+            "name": c["name"], "service_type": c["type"], "modelled_on": c["like"],
+            "markets": "|".join(served),
+            "volumetric_divisor": rules.VOLUMETRIC_DIVISORS[c["type"]],
+            "weight_step_kg": c["step"], "first_weight_kg": c["first"],
+            "first_weight_fee_cny": c["first_fee"], "additional_per_kg_cny": float(c["per_kg"]),
+            "handling_fee_cny": float(c["handling"]), "max_weight_kg": float(c["max_kg"]),
+            "transit_days_min": c["tmin"], "transit_days_max": c["tmax"],
+            "on_time_target": c["on_time"], "return_fee_pct": c["ret"],
+            "tracking_format": c["fmt"],
+            "_lost": c["lost"], "_damage": c["damage"], "_pre": c["pre"],
+        })
+    df = pd.DataFrame(rows)
+    df.insert(0, "carrier_id", [f"C{i + 1:02d}" for i in range(len(df))])
+    return df
+
+
+def _build_warehouses(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
+    """Warehouses and the warehouse of each store (index into the warehouse table)."""
+    cat = ctx.catalog
+    rows = [
+        dict(name="Shenzhen Bao'an Export Warehouse", warehouse_type="domestic",
+             operator="company", country="CN", city="Shenzhen", tz="Asia/Shanghai",
+             platform_id=None, first_leg_cost_per_kg_cny=np.nan, first_leg_days=None,
+             storage_fee_cny_per_cbm_month=np.nan, pick_pack_fee_cny=2.5),
+        dict(name="Yiwu Small-Commodities Warehouse", warehouse_type="domestic",
+             operator="company", country="CN", city="Yiwu", tz="Asia/Shanghai",
+             platform_id=None, first_leg_cost_per_kg_cny=np.nan, first_leg_days=None,
+             storage_fee_cny_per_cbm_month=np.nan, pick_pack_fee_cny=2.0),
+    ]
+    key = {}
+    ful = stores["fulfilment"].astype(str).to_numpy()
+    mk = stores["market"].astype(str).to_numpy()
+    pf = stores["platform_id"].astype(str).to_numpy()
+    wh_of_store = np.where(rng.random(len(stores)) < 0.6, 0, 1)
+    for i in range(len(stores)):
+        if ful[i] == "merchant":
+            continue
+        m = mk[i]
+        k = (ful[i], m, pf[i] if ful[i] == "platform_warehouse" else "")
+        if k not in key:
+            region = cat.markets.loc[m, "region"]
+            leg, days = _FIRST_LEG.get(region, (10.0, 30))
+            if ful[i] == "overseas_warehouse":
+                rows.append(dict(
+                    name=f"WayPoint {_HUB.get(m, m)} Overseas Warehouse",
+                    warehouse_type="overseas_warehouse", operator="WayPoint Logistics (3PL)",
+                    country=m, city=_HUB.get(m, m), tz=cat.markets.loc[m, "tz"],
+                    platform_id=None, first_leg_cost_per_kg_cny=leg, first_leg_days=days,
+                    storage_fee_cny_per_cbm_month=180.0, pick_pack_fee_cny=8.0))
+            else:
+                pname = cat.platforms[pf[i]]["name"]
+                rows.append(dict(
+                    name=f"{pname} Fulfilment Centre {_HUB.get(m, m)}",
+                    warehouse_type="platform_warehouse", operator=pname, country=m,
+                    city=_HUB.get(m, m), tz=cat.markets.loc[m, "tz"], platform_id=pf[i],
+                    first_leg_cost_per_kg_cny=leg, first_leg_days=days,
+                    storage_fee_cny_per_cbm_month=260.0, pick_pack_fee_cny=0.0))
+            key[k] = len(rows) - 1
+        wh_of_store[i] = key[k]
+    wh = pd.DataFrame(rows)
+    country_seq = wh.groupby("country", sort=False).cumcount() + 1
+    wh.insert(0, "warehouse_id", "W" + wh["country"] + country_seq.map("{:02d}".format))
+    wh["first_leg_days"] = wh["first_leg_days"].astype("Int64")
+    return wh, wh_of_store
+
+
+def _parcels(ctx: Context, orders: pd.DataFrame, oi: np.ndarray) -> dict[str, np.ndarray]:
+    """Per shipped order: units, weight, box dimensions, fragile flag (vectorised over lines)."""
+    lines = ctx.tables["order_lines"]
+    products = ctx.tables["products"]
+    lo = parent_index(orders["order_id"], lines["order_id"])
+    pi = parent_index(products["product_id"], lines["product_id"])
+    n = len(orders)
+    qty = lines["quantity"].to_numpy(np.int64)
+    w = products["weight_kg"].to_numpy(float)[pi]
+    L = products["length_cm"].to_numpy(float)[pi]
+    W = products["width_cm"].to_numpy(float)[pi]
+    H = products["height_cm"].to_numpy(float)[pi]
+    frag = products["fragile"].to_numpy(bool)[pi]
+    units = np.bincount(lo, weights=qty, minlength=n)[oi]
+    net_w = np.bincount(lo, weights=w * qty, minlength=n)[oi]
+    vol = np.bincount(lo, weights=L * W * H * qty, minlength=n)[oi]
+    big = np.bincount(lo, weights=np.maximum(L, W) * 0 + 0, minlength=n)  # placeholder shape
+    big = np.zeros(n)
+    wide = np.zeros(n)
+    tall = np.zeros(n)
+    np.maximum.at(big, lo, np.maximum(L, W))
+    np.maximum.at(wide, lo, np.minimum(L, W))
+    np.maximum.at(tall, lo, H)
+    fr = np.bincount(lo, weights=frag, minlength=n)[oi] > 0
+    big, wide, tall = big[oi], wide[oi], tall[oi]
+    # packaging: carton / mailer 40 g + 15 g per unit (protective packing +60 g if fragile)
+    actual = np.round(net_w + 0.04 + 0.015 * units + 0.06 * fr, 3)
+    length = np.ceil(big + 2)
+    width = np.ceil(wide + 2)
+    height = np.ceil(np.maximum(tall, vol * 1.1 / (big * wide)) + 2)
+    return {"units": units.astype(np.int64), "actual": actual, "L": length, "W": width,
+            "H": height, "fragile": fr}
+
+
+def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndarray,
+                    market_code: np.ndarray, markets: list[str], store_code: np.ndarray,
+                    n_stores: int, value_cny: np.ndarray, p: dict[str, np.ndarray]):
+    """Logit choice among direct-mail services: freight vs order value, transit, habit."""
+    n = len(market_code)
+    k = len(direct)
+    habit = rng.normal(0.0, 0.6, (n_stores, k))
+    type_bias = {"postal": 0.5, "dedicated_line": 0.0, "express": -0.6}
+    weights = np.zeros((n, k))
+    for j, c in enumerate(direct):
+        row = car.iloc[c]
+        served = np.isin(np.asarray(markets), row["markets"].split("|"))
+        ok = served[market_code] & (p["actual"] <= row["max_weight_kg"])
+        cost = _freight(row, p)
+        mid = 0.5 * (row["transit_days_min"] + row["transit_days_max"])
+        u = (-2.5 * cost / (0.15 * value_cny + 25.0) - 0.07 * mid
+             + type_bias[row["service_type"]] + habit[store_code, j])
+        weights[:, j] = np.where(ok, np.exp(np.clip(u, -30, 30)), 0.0)
+    none = weights.sum(axis=1) == 0  # too heavy for every service: send by express
+    if none.any():
+        exp_j = [j for j, c in enumerate(direct) if car.iloc[c]["service_type"] == "express"]
+        weights[none, exp_j[0]] = 1.0
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(n) * cum[:, -1]
+    j = (cum <= u[:, None]).sum(axis=1)
+    return direct[np.minimum(j, k - 1)]
+
+
+def _freight(row, p: dict[str, np.ndarray]) -> np.ndarray:
+    vol = rules.volumetric_weight_kg(p["L"], p["W"], p["H"], int(row["volumetric_divisor"]))
+    cw = rules.chargeable_weight_kg(p["actual"], vol, float(row["weight_step_kg"]))
+    return rules.shipping_cost_cny(cw, row["first_weight_kg"], row["first_weight_fee_cny"],
+                                   row["additional_per_kg_cny"], row["handling_fee_cny"])
+
+
+def _local_naive(utc_ns: np.ndarray, tz: str) -> np.ndarray:
+    idx = pd.DatetimeIndex(utc_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
+    return idx.tz_localize(None).asi8
+
+
+def _to_utc(local_ns: np.ndarray, tz: str) -> np.ndarray:
+    idx = pd.DatetimeIndex(local_ns.astype("datetime64[ns]"))
+    return idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert(
+        "UTC").asi8
+
+
+def _day_offsets(ctx: Context, tz: str, n_days: int) -> np.ndarray:
+    """UTC offset (ns) of ``tz`` at local noon of each day from the start."""
+    days = pd.date_range(ctx.start, periods=n_days, freq="D") + pd.Timedelta(hours=12)
+    loc = days.tz_localize(tz)
+    return (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).asi8
+
+
+def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarray):
+    """Valid tracking numbers per carrier format (sequential serials, S10 check digits)."""
+    n = len(ci)
+    parts, pos = [], []
+    for c in range(len(car)):
+        sel = np.flatnonzero(ci == c)
+        if not len(sel):
+            continue
+        k = len(sel)
+        pre = car["_pre"].iloc[c]
+        fmt = car["tracking_format"].iloc[c]
+        if fmt.endswith("CN"):  # UPU S10: 2 letters, 8-digit serial, check digit, CN
+            serial = rng.integers(10_000_000, 60_000_000) + np.arange(k)
+            letter = (65 + rng.integers(0, 26, k)).astype(np.uint8)
+            chars = np.hstack([np.full((k, 1), ord(pre), np.uint8), letter[:, None],
+                               digit_chars(serial, 8),
+                               (48 + rules.s10_check_digit(serial)).astype(np.uint8)[:, None],
+                               np.tile(np.frombuffer(b"CN", np.uint8), (k, 1))])
+        else:
+            nd = {"": 10, "1Z": 16}.get(pre, 12)
+            start = int(rng.integers(10 ** (nd - 1), 3 * 10 ** (nd - 1)))
+            step = rng.integers(1, 9, k).cumsum()
+            digits = digit_chars(start + step, nd) if nd <= 18 else None
+            head = np.tile(np.frombuffer(pre.encode(), np.uint8), (k, 1))
+            chars = np.hstack([head, digits])
+        parts.append(fixed_width_str(chars))
+        pos.append(sel)
+    arr = pa.concat_arrays(parts)
+    order = np.empty(n, np.int64)
+    order[np.concatenate(pos)] = np.arange(n)
+    return arr.take(pa.array(order))
+
+
+def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear pipeline)
+    rng = ctx.rng("logistics")
+    cat = ctx.catalog
+    orders = ctx.tables["orders"]
+    stores = ctx.tables["stores"].reset_index(drop=True)
+    snap = _snapshot_ns(ctx)
+    labels: list[pd.DataFrame] = []
+
+    # ---- who ships what, from where -------------------------------------------------
+    paid_ns = orders["paid_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    paid = ~orders["paid_at"].isna().to_numpy()
+    ok = paid & orders["cancelled_at"].isna().to_numpy()
+    oi = np.flatnonzero(ok)
+    n = len(oi)
+    store_code = parent_index(stores["store_id"], orders["store_id"])[oi]
+    markets = list(cat.market_codes)
+    market_code = pd.Categorical(orders["market"].astype(str).to_numpy()[oi],
+                                 categories=markets).codes.astype(np.int64)
+    ful = stores["fulfilment"].astype(str).to_numpy()
+    ow_m = sorted(set(stores.loc[ful == "overseas_warehouse", "market"].astype(str)),
+                  key=markets.index)
+    pw_m = sorted(set(stores.loc[ful == "platform_warehouse", "market"].astype(str)),
+                  key=markets.index)
+    car = build_carriers(ctx.markets, ow_m, pw_m)
+    wh, wh_of_store = _build_warehouses(ctx, stores, rng)
+    wi = wh_of_store[store_code]
+    s_ful = ful[store_code]
+
+    p = _parcels(ctx, orders, oi)
+    fx = orders["fx_rate_cny"].to_numpy(float)[oi]
+    goods_local = (orders["items_subtotal"].to_numpy(float)
+                   - orders["discount_amount"].to_numpy(float))[oi]
+    goods_cny = rules.round_cents(goods_local * fx)
+
+    # ---- carrier choice -------------------------------------------------------------
+    stype = car["service_type"].to_numpy()
+    direct = np.flatnonzero(stype != "overseas_warehouse")
+    ci = np.empty(n, np.int64)
+    merch = s_ful == "merchant"
+    ci[merch] = _choose_carrier(rng, car, direct, market_code[merch], markets,
+                                store_code[merch], len(stores), goods_cny[merch],
+                                {k: v[merch] for k, v in p.items()})
+    name = car["name"].to_numpy()
+    for f, cname in (("overseas_warehouse", "WayPoint Overseas-Warehouse Delivery"),
+                     ("platform_warehouse", "Platform Fulfilment Network")):
+        if (s_ful == f).any():
+            ci[s_ful == f] = int(np.flatnonzero(name == cname)[0])
+
+    # ---- weights and freight for the chosen service ---------------------------------
+    vol = np.empty(n)
+    cw = np.empty(n)
+    cost = np.empty(n)
+    for c in np.unique(ci):
+        sel = ci == c
+        row = car.iloc[c]
+        sub = {k: v[sel] for k, v in p.items()}
+        vol[sel] = rules.volumetric_weight_kg(sub["L"], sub["W"], sub["H"],
+                                              int(row["volumetric_divisor"]))
+        cw[sel] = rules.chargeable_weight_kg(sub["actual"], vol[sel],
+                                             float(row["weight_step_kg"]))
+        cost[sel] = rules.shipping_cost_cny(cw[sel], row["first_weight_kg"],
+                                            row["first_weight_fee_cny"],
+                                            row["additional_per_kg_cny"],
+                                            row["handling_fee_cny"])
+
+    # ---- ship timing: cut-off rule in the warehouse's time zone ----------------------
+    wtz = wh["tz"].to_numpy()
+    paid_local = np.empty(n, np.int64)
+    for t in np.unique(wtz[wi]):
+        sel = wtz[wi] == t
+        paid_local[sel] = _local_naive(paid_ns[oi][sel], t)
+    planned = rules.planned_ship_date(paid_local.astype("datetime64[ns]")).astype(np.int64)
+    ship_by = rules.ship_by_date(paid_local.astype("datetime64[ns]")).astype(np.int64)
+    day_idx = np.clip((paid_ns[oi] - ctx.start.value) // NS_PER_DAY, 0, ctx.n_days - 1)
+    peak = np.isin(pd.DatetimeIndex(ctx.days).strftime("%m-%d").to_numpy()[day_idx],
+                   [f"11-{d:02d}" for d in range(20, 31)] + [f"12-{d:02d}" for d in
+                                                             range(1, 21)])
+    p_slip = rng.uniform(0.01, 0.04, len(stores))[store_code] * np.where(peak, 2.5, 1.0)
+    # planted: one store's late shipments surge in the last 60 days (account-health breach)
+    last60 = paid_ns[oi] >= snap - 55 * NS_PER_DAY
+    vol_store = np.bincount(store_code[last60], minlength=len(stores))
+    bad_store = int(np.argmax(vol_store * rng.uniform(0.8, 1.2, len(stores))))
+    surge = last60 & (store_code == bad_store)
+    p_slip = np.where(surge, 0.3, p_slip)
+    slip = rng.random(n) < p_slip
+    extra = np.where(slip, rng.geometric(0.5, n), 0)
+    extra = np.where(surge & slip, np.maximum(extra, 2) + rng.integers(0, 3, n), extra)
+    ship_day = rules.roll_to_workday(planned + extra * NS_PER_DAY)
+    pickup = rng.uniform(15.5, 19.0, n)
+    ship_local = ship_day + (pickup * NS_HOUR).astype(np.int64)
+    shipped_ns = np.empty(n, np.int64)
+    for t in np.unique(wtz[wi]):
+        sel = wtz[wi] == t
+        shipped_ns[sel] = _to_utc(ship_local[sel], t)
+    late_ship = ship_day > ship_by
+    plat = stores["platform_id"].astype(str).to_numpy()[bad_store]
+    lim = cat.platforms[plat]["late_shipment_rate_max"]
+    labels.append(anomaly_rows(
+        "account_health_breach", "stores", [stores["store_id"].iloc[bad_store]],
+        store_id=stores["store_id"].iloc[bad_store],
+        start=pd.Timestamp(snap - 55 * NS_PER_DAY).normalize(), end=ctx.end,
+        detail=f"late shipments surged (about 30% of orders slipped 2+ working days) in the "
+               f"last 60 days; platform limit late_shipment_rate_max = {lim:.0%}"))
+
+    # keep only parcels handed over before the end of the period
+    keep = shipped_ns < snap
+    sel_idx = np.flatnonzero(keep)
+    oi, store_code, market_code, wi, ci = (a[sel_idx] for a in
+                                           (oi, store_code, market_code, wi, ci))
+    p = {k: v[sel_idx] for k, v in p.items()}
+    (goods_cny, goods_local, fx, vol, cw, cost, ship_by, ship_day, shipped_ns, late_ship,
+     day_idx, paid_local) = (a[sel_idx] for a in (
+        goods_cny, goods_local, fx, vol, cw, cost, ship_by, ship_day, shipped_ns, late_ship,
+        day_idx, paid_local))
+    n = len(oi)
+    stype_s = stype[ci]
+    ow = stype_s == "overseas_warehouse"
+
+    # ---- transit: lognormal around the carrier's on-time target ---------------------
+    tmax = car["transit_days_max"].to_numpy(float)
+    tmin = car["transit_days_min"].to_numpy(float)
+    sigma = np.where(car["service_type"].to_numpy() == "postal", 0.28, 0.22)
+    true_on_time = np.clip(car["on_time_target"].to_numpy() + rng.normal(-0.02, 0.025,
+                                                                          len(car)), 0.6, 0.99)
+    z = np.array([NormalDist().inv_cdf(q) for q in true_on_time])
+    # median such that P(T < tmax + 1) = true on-time (transit counted in whole days)
+    median = (tmax + 1) * np.exp(-sigma * z)
+    slow = np.array([_MARKET_SLOW.get(m, 1.0) for m in markets])[market_code]
+    slow = np.where(ow, 1.0, slow)
+    ship_doy = (shipped_ns - ctx.start.value) // NS_PER_DAY
+    ship_md = pd.to_datetime(shipped_ns).strftime("%m-%d").to_numpy()
+    in_peak = (ship_md >= "11-15") | (ship_md <= "01-05")
+    T = median[ci] * slow * np.where(in_peak, 1.12, 1.0) * np.exp(
+        sigma[ci] * rng.standard_normal(n))
+    T = np.maximum(T, np.maximum(tmin[ci] - 1, 0.6))
+
+    # planted: a carrier's transit surges for 2–3 weeks (late-delivery spike)
+    cand = [c for c in np.unique(ci) if stype[c] in ("dedicated_line", "postal")]
+    if cand:
+        counts = np.array([(ci == c).sum() for c in cand])
+        dc = int(cand[int(np.argmax(counts * rng.uniform(0.7, 1.3, len(cand))))])
+        weeks = int(rng.integers(2, 4))
+        hi = max(ctx.n_days - 60 - 7 * weeks, 1)
+        d0 = int(rng.integers(min(30, hi - 1) if hi > 1 else 0, hi))
+        d1 = d0 + 7 * weeks - 1
+        hit = (ci == dc) & (ship_doy >= d0) & (ship_doy <= d1)
+        T = np.where(hit, T * rng.uniform(1.6, 2.1, n), T)
+        labels.append(anomaly_rows(
+            "carrier_delay", "carriers", [car["carrier_id"].iloc[dc]],
+            start=ctx.start + pd.Timedelta(days=d0), end=ctx.start + pd.Timedelta(days=d1),
+            detail=f"transit times ×1.6–2.1 for parcels shipped in these {weeks} weeks "
+                   f"(late-delivery surge; {int(hit.sum())} parcels)"))
+
+    # delivery in local daytime (09:00–20:00)
+    tz_m = cat.markets["tz"].to_numpy()
+    horizon = ctx.n_days + 160
+    offs = np.zeros((len(markets), horizon), np.int64)
+    for m in np.unique(market_code):
+        offs[m] = _day_offsets(ctx, tz_m[m], horizon)
+    target = shipped_ns + (T * NS_PER_DAY).astype(np.int64)
+    t_day = np.clip((target - ctx.start.value) // NS_PER_DAY, 0, horizon - 1)
+    off = offs[market_code, t_day]
+    local_day = (target + off) // NS_PER_DAY * NS_PER_DAY
+    delivered = local_day + (rng.uniform(9, 20, n) * NS_HOUR).astype(np.int64) - off
+    delivered = np.where(delivered < shipped_ns + 6 * NS_HOUR, delivered + NS_PER_DAY,
+                         delivered)
+    transit = (delivered - shipped_ns) // NS_PER_DAY
+    promised = tmax[ci].astype(np.int64)
+
+    # ---- outcomes: lost, undeliverable, damaged --------------------------------------
+    lost_p = car["_lost"].to_numpy()[ci]
+    lost = rng.random(n) < lost_p
+    # planted: lost-parcel cluster on one carrier × market over a few shipping days
+    direct_rows = ~ow & (ship_doy < ctx.n_days - 75)
+    cluster = np.zeros(n, bool)
+    if direct_rows.any():
+        key = ci * 100 + market_code
+        keys, cnt = np.unique(key[direct_rows], return_counts=True)
+        kk = keys[int(np.argmax(cnt * rng.uniform(0.7, 1.3, len(cnt))))]
+        pool = np.flatnonzero(direct_rows & (key == kk))
+        d_mid = int(ship_doy[pool[int(rng.integers(0, len(pool)))]])
+        span = 2
+        while True:
+            win = pool[np.abs(ship_doy[pool] - d_mid) <= span]
+            if len(win) >= 12 or span >= 15:
+                break
+            span += 1
+        cluster[win] = rng.random(len(win)) < 0.4
+        if cluster.sum() < min(3, len(win)):
+            cluster[win[:3]] = True
+        lost |= cluster
+    c_close = shipped_ns + ((promised + rng.uniform(6, 20, n)) * NS_PER_DAY).astype(np.int64)
+    undeliv_p = (0.004 * np.array([_MARKET_UNDELIV.get(m, 1.0) for m in markets])[market_code]
+                 * np.where(stype_s == "postal", 1.3, np.where(ow, 0.5, 1.0)))
+    undeliv = ~lost & (rng.random(n) < undeliv_p)
+    u_close = shipped_ns + ((T * 0.85 + rng.uniform(7, 20, n)) * NS_PER_DAY).astype(np.int64)
+    closed = np.where(lost, c_close, np.where(undeliv, u_close, np.iinfo(np.int64).min))
+    is_lost = lost & (closed < snap)
+    is_undeliv = undeliv & (closed < snap)
+    is_deliv = ~lost & ~undeliv & (delivered < snap)
+    dmg_p = (0.003 + 0.02 * p["fragile"]) * car["_damage"].to_numpy()[ci]
+    damaged = is_deliv & (rng.random(n) < dmg_p)
+    status = np.where(is_deliv, 1, np.where(is_lost, 2, np.where(is_undeliv, 3, 0)))
+    ret_fee = rules.round_cents(cost * car["return_fee_pct"].to_numpy()[ci])
+    outcome = rules.undeliverable_decision(ret_fee, goods_cny)
+
+    # ---- customs declared value (11.1.2); planted under-declaration -----------------
+    fxr = ctx.tables["fx_rates"]
+    usd = fxr[fxr["currency"].astype(str) == "USD"].sort_values("date")
+    usd_days = usd["date"].to_numpy("datetime64[ns]").astype(np.int64)
+    created_day = (orders["created_at"].to_numpy("datetime64[ns]").astype(np.int64)[oi]
+                   // NS_PER_DAY * NS_PER_DAY)
+    u_pos = np.clip(np.searchsorted(usd_days, created_day, side="right") - 1, 0,
+                    len(usd) - 1)
+    declared = rules.round_cents(goods_cny / usd["cny_per_unit"].to_numpy(float)[u_pos])
+    m_stores = np.unique(store_code[~ow])
+    if len(m_stores):
+        us = int(m_stores[int(rng.integers(0, len(m_stores)))])
+        d0 = int(rng.integers(0, max(ctx.n_days - 45, 1)))
+        under = ((store_code == us) & ~ow & (ship_doy >= d0) & (ship_doy < d0 + 45)
+                 & (rng.random(n) < 0.35) & (declared >= 5))
+        declared = np.where(under, rules.round_cents(declared * rng.uniform(0.15, 0.4, n)),
+                            declared)
+
+    # ---- ids, tracking numbers, tables ----------------------------------------------
+    sid = fast_ids("SH", n, width=max(8, len(str(n))))
+    track = _tracking_numbers(rng, car, ci)
+    bad_track = rng.random(n) < rng.uniform(0.002, 0.015, len(stores))[store_code]
+    missing = bad_track & (rng.random(n) < 0.4)
+    trunc = bad_track & ~missing
+    if trunc.any():
+        short = pc.utf8_slice_codeunits(track, 0, -1)
+        track = pc.if_else(pa.array(trunc), short, track)
+    track = pc.if_else(pa.array(missing), pa.nulls(n, pa.string()), track)
+
+    order_ids = pa.array(orders["order_id"].astype("str")).take(pa.array(oi))
+    carrier_ids = pa.array(car["carrier_id"].to_numpy(object)).take(pa.array(ci))
+    wh_ids = pa.array(wh["warehouse_id"].to_numpy(object)).take(pa.array(wi))
+    store_ids = pa.array(stores["store_id"].astype("str")).take(pa.array(store_code))
+    nat = np.iinfo(np.int64).min
+    deliv_out = np.where(is_deliv, delivered, nat)
+    closed_out = np.where(is_lost | is_undeliv, closed, nat)
+    shipments = pd.DataFrame({
+        "shipment_id": sid,
+        "order_id": str_series(order_ids),
+        "store_id": str_series(store_ids),
+        "market": pd.Categorical.from_codes(market_code, categories=markets),
+        "carrier_id": str_series(carrier_ids),
+        "warehouse_id": str_series(wh_ids),
+        "tracking_number": str_series(track),
+        "ship_by_date": ship_by.astype("datetime64[ns]"),
+        "shipped_at": pd.to_datetime(shipped_ns, utc=True),
+        "is_late_shipment": late_ship,
+        "n_units": p["units"],
+        "actual_weight_kg": p["actual"],
+        "length_cm": p["L"].astype(np.int64), "width_cm": p["W"].astype(np.int64),
+        "height_cm": p["H"].astype(np.int64),
+        "volumetric_weight_kg": vol, "chargeable_weight_kg": cw,
+        "shipping_cost_cny": cost, "goods_value_cny": goods_cny,
+        "declared_value_usd": declared, "promised_days": promised,
+        "delivered_at": pd.to_datetime(deliv_out.astype("datetime64[ns]"), utc=True),
+        "transit_days": pd.array(np.where(is_deliv, transit, 0), dtype="Int64"),
+        "is_late_delivery": is_deliv & (transit > promised),
+        "is_lost": is_lost, "is_damaged": damaged,
+        "status": pd.Categorical.from_codes(status, categories=SHIPMENT_STATUSES),
+        "undeliverable_outcome": pd.Categorical(np.where(is_undeliv, outcome, None),
+                                                categories=UNDELIVERABLE_OUTCOMES),
+        "return_fee_cny": np.where(is_undeliv, ret_fee, np.nan),
+        "closed_at": pd.to_datetime(closed_out.astype("datetime64[ns]"), utc=True),
+    })
+    shipments.loc[~is_deliv, "transit_days"] = pd.NA
+
+    labels.append(anomaly_rows(
+        "lost_parcel_cluster", "shipments", sid.to_numpy()[cluster & is_lost],
+        store_id=store_ids.to_numpy(zero_copy_only=False)[cluster & is_lost],
+        start=pd.to_datetime(shipped_ns[cluster]).min().tz_localize(None).normalize()
+        if cluster.any() else None,
+        end=pd.to_datetime(shipped_ns[cluster]).max().tz_localize(None).normalize()
+        if cluster.any() else None,
+        detail="parcel lost in a cluster: one carrier × market lost ~40% of parcels "
+               "shipped over a few days"))
+    if len(m_stores):
+        labels.append(anomaly_rows(
+            "under_declared", "shipments", sid.to_numpy()[under],
+            store_id=store_ids.to_numpy(zero_copy_only=False)[under],
+            start=ctx.start + pd.Timedelta(days=d0), end=ctx.start + pd.Timedelta(days=d0 + 44),
+            detail="customs value declared at 15–40% of the goods value"))
+
+    events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, stype_s,
+                              is_deliv, lost, undeliv, outcome, market_code, markets,
+                              wh["country"].to_numpy()[wi], snap)
+
+    # ---- complete orders -------------------------------------------------------------
+    out = orders.copy(deep=False)
+    shipped_full = np.full(len(orders), nat, np.int64)
+    shipped_full[oi] = shipped_ns
+    deliv_full = np.full(len(orders), nat, np.int64)
+    deliv_full[oi] = deliv_out
+    st = np.where(orders["status"].astype(str).to_numpy() == "cancelled", "cancelled",
+                  "awaiting_shipment").astype(object)
+    ship_status = np.array(["shipped", "delivered", "lost", "returned"], dtype=object)[status]
+    ship_status = np.where((status == 3) & (outcome == "destroyed_overseas"), "lost",
+                           ship_status)
+    st[oi] = ship_status
+    out["shipped_at"] = pd.to_datetime(shipped_full.astype("datetime64[ns]"), utc=True)
+    out["delivered_at"] = pd.to_datetime(deliv_full.astype("datetime64[ns]"), utc=True)
+    out["status"] = pd.Categorical(st, categories=orders["status"].cat.categories
+                                   if isinstance(orders["status"].dtype, pd.CategoricalDtype)
+                                   else ("cancelled", "awaiting_shipment", "shipped",
+                                         "delivered", "lost", "returned"))
+
+    carriers = car.drop(columns=["_lost", "_damage", "_pre"])
+    return {"carriers": carriers, "warehouses": wh, "shipments": shipments,
+            "tracking_events": events, "orders": out,
+            "anomalies": pd.concat(labels, ignore_index=True)}
+
+
+def _tracking_events(rng, sid, shipped, delivered, closed, T, stype, is_deliv, lost, undeliv,
+                     outcome, market_code, markets, origin, snap) -> pd.DataFrame:
+    """Up to five increasing scans per parcel, built as an (n × 5) grid and flattened."""
+    n = len(shipped)
+    ev = {e: i for i, e in enumerate(EVENTS)}
+    code = np.full((n, 5), -1, np.int8)
+    at = np.zeros((n, 5), np.int64)
+    dest = np.ones((n, 5), bool)  # scan in the destination market (else origin country)
+    D = np.maximum(delivered - shipped, NS_HOUR)
+    nominal = (T * NS_PER_DAY).astype(np.int64)
+    f1 = rng.uniform(0.05, 0.15, n)
+    f2 = rng.uniform(0.35, 0.6, n)
+    f3 = f2 + rng.uniform(0.05, 0.2, n)
+    ofd = delivered - (rng.uniform(0.5, 5.0, n) * NS_HOUR).astype(np.int64)
+    ow = stype == "overseas_warehouse"
+    postal = stype == "postal"
+    base = np.where(is_deliv | ~(lost | undeliv), D, nominal)
+
+    def put(mask, col, name, t, at_dest):
+        code[mask, col] = ev[name]
+        at[mask, col] = t[mask]
+        dest[mask, col] = at_dest
+
+    dep = shipped + (f1 * base).astype(np.int64)
+    arr = shipped + (f2 * base).astype(np.int64)
+    cus = shipped + (f3 * base).astype(np.int64)
+    normal = ~lost & ~undeliv
+    # every parcel: first scan at pickup (in the origin country)
+    put(np.ones(n, bool), 0, "picked_up", shipped, False)
+    # overseas warehouse: picked_up → out_for_delivery → delivered
+    m = ow & normal
+    ofd_ow = np.maximum(ofd, shipped + (base // 2))
+    put(m, 1, "out_for_delivery", ofd_ow, True)
+    put(m, 2, "delivered", delivered, True)
+    # postal: picked_up → departed_origin → arrived_destination → delivered
+    m = postal & normal
+    put(m, 1, "departed_origin", dep, False)
+    put(m, 2, "arrived_destination", arr, True)
+    put(m, 3, "delivered", delivered, True)
+    # express / dedicated: … → customs_cleared → out_for_delivery → delivered
+    m = ~ow & ~postal & normal
+    put(m, 1, "departed_origin", dep, False)
+    put(m, 2, "customs_cleared", cus, True)
+    put(m, 3, "out_for_delivery", np.maximum(ofd, (cus + delivered) // 2), True)
+    put(m, 4, "delivered", delivered, True)
+    # lost: picked_up → departed_origin → lost (overseas warehouse: picked_up → lost)
+    put(lost & ~ow, 1, "departed_origin", dep, False)
+    put(lost & ~ow, 2, "lost", closed, False)
+    put(lost & ow, 1, "lost", closed, True)
+    # undeliverable: … → arrived_destination → returned / destroyed
+    fin = np.where(outcome == "returned_to_sender", ev["returned_to_sender"],
+                   ev["destroyed_overseas"]).astype(np.int8)
+    m = undeliv & ~ow
+    put(m, 1, "departed_origin", dep, False)
+    put(m, 2, "arrived_destination", arr, True)
+    code[m, 3] = fin[m]
+    at[m, 3] = np.maximum(closed[m], arr[m] + NS_HOUR)
+    m = undeliv & ow
+    put(m, 1, "out_for_delivery", shipped + (f2 * nominal).astype(np.int64), True)
+    code[m, 2] = fin[m]
+    at[m, 2] = np.maximum(closed[m], at[m, 1] + NS_HOUR)
+    valid = (code >= 0) & (at < snap)
+    rows, cols = np.nonzero(valid)
+    origin_code = pd.Categorical(origin, categories=["CN", *markets]).codes
+    loc = np.where(dest[rows, cols], market_code[rows] + 1, origin_code[rows])
+    return pd.DataFrame({
+        "shipment_id": sid.take(rows).reset_index(drop=True),
+        "event_seq": cols.astype(np.int64) + 1,
+        "event": pd.Categorical.from_codes(code[rows, cols].astype(np.int64),
+                                           categories=EVENTS),
+        "event_at": pd.to_datetime(at[rows, cols], utc=True),
+        "location": pd.Categorical.from_codes(loc, categories=["CN", *markets]),
+    })

@@ -28,7 +28,13 @@ import pandas as pd
 
 from cbec_sim import calendar as cal
 from cbec_sim.catalog import catalog
-from cbec_sim.rules import round_cents
+from cbec_sim.rules import (
+    KEYWORD_DECLINING_RATIO,
+    KEYWORD_RISING_RATIO,
+    breakeven_cpc,
+    keyword_trend,
+    round_cents,
+)
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import make_ids, weighted_choice_by_group
 from cbec_sim.tables.labels import anomaly_rows
@@ -38,7 +44,6 @@ CATEGORIES: tuple[str, ...] = tuple(_CAT.categories)
 MARKETS: tuple[str, ...] = tuple(_CAT.market_codes)
 PRODUCT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(_CAT.hs_codes["product_type"].astype(str)))
 CURRENCIES: tuple[str, ...] = tuple(_CAT.fx.index)
-PLATFORM_IDS: tuple[str, ...] = tuple(_CAT.platforms)
 
 HISTORY_MONTHS = 24  # market_demand history before the world's first month
 COMP_HISTORY_MONTHS = 12  # competitor_sales history (enough for year-on-year)
@@ -73,15 +78,15 @@ TROPICAL_REGIONS = {"Southeast Asia", "Africa"}  # weak climate seasons
 
 #: Keyword noun per product type, where the HS ``name_en`` is not what shoppers type.
 KEYWORD_NOUN: dict[str, str] = {
-    "t_shirt": "t-shirt", "sweater": "pullover sweater", "trousers": "men's trousers",
-    "sandals": "sandals", "fitness": "fitness equipment", "ball": "inflatable ball",
-    "fashion_jewelry": "fashion jewellery", "gold_jewelry": "gold jewellery",
-    "watch": "digital watch", "led_light": "led light", "coffee": "coffee beans",
-    "biscuits": "biscuits", "skincare": "face cream", "premium_skincare": "face serum",
+    "t_shirt": "t-shirt", "sweater": "sweater", "dress": "dress", "trousers": "trousers",
+    "sneakers": "sneakers", "sandals": "sandals", "earbuds": "earbuds",
+    "fitness": "fitness equipment", "ball": "inflatable ball",
+    "fashion_jewelry": "fashion jewellery", "gold_jewelry": "gold necklace", "watch": "watch",
+    "led_light": "led light", "coffee": "coffee", "biscuits": "biscuits",
+    "skincare": "face cream", "premium_skincare": "face serum",
     "kitchenware": "kitchen utensils", "porcelain": "dinnerware set",
     "steel_ware": "stainless steel cookware", "bed_linen": "bed sheets",
-    "speaker": "bluetooth speaker", "supplement": "dietary supplement",
-    "lipstick": "lipstick", "perfume": "perfume",
+    "speaker": "bluetooth speaker", "supplement": "supplement",
 }
 
 #: Product attributes shoppers search for, per product type, most popular first.
@@ -106,8 +111,8 @@ TYPE_ATTRS: dict[str, tuple[str, ...]] = {
                 "magnetic+", "micro usb-"),
     "phone_case": ("shockproof", "clear", "magnetic+", "slim", "kickstand", "card holder",
                    "glitter-", "biodegradable+"),
-    "earbuds": ("waterproof", "noise cancelling+", "bluetooth 5.3+", "long battery",
-                "open ear+", "sports", "low latency", "wired-"),
+    "earbuds": ("wireless", "noise cancelling+", "waterproof", "bluetooth 5.3+", "open ear+",
+                "sports", "long battery", "wired-"),
     "speaker": ("waterproof", "portable", "bass boost", "party", "rgb lights", "long battery",
                 "outdoor", "aux input-"),
     "smartwatch": ("heart rate", "waterproof", "gps", "blood oxygen", "sleep tracking",
@@ -125,29 +130,29 @@ TYPE_ATTRS: dict[str, tuple[str, ...]] = {
     "shampoo": ("anti dandruff", "sulfate free+", "argan oil", "organic", "volumizing",
                 "color safe", "rosemary+", "2 in 1-"),
     "kitchenware": ("bpa free", "silicone+", "heat resistant", "dishwasher safe", "non-stick",
-                    "space saving", "set", "plastic free+"),
+                    "space saving", "5 piece", "plastic free+"),
     "porcelain": ("microwave safe", "white", "stackable", "dishwasher safe", "matte glaze+",
-                  "handmade+", "service for 4", "gold rim-"),
-    "steel_ware": ("induction", "dishwasher safe", "oven safe", "tri-ply+", "with lid",
-                   "non-stick-", "set", "heavy duty"),
+                  "handmade+", "12 piece", "gold rim-"),
+    "steel_ware": ("induction", "dishwasher safe", "oven safe", "tri-ply+", "10 piece",
+                   "non-stick-", "heavy duty", "copper core+"),
     "bed_linen": ("100% cotton", "queen size", "king size", "deep pocket", "breathable",
                   "bamboo+", "linen+", "microfiber-"),
     "toy": ("educational", "remote control", "stem+", "montessori+", "rechargeable",
             "magnetic", "wooden", "led"),
-    "board_game": ("family", "party", "strategy+", "cooperative+", "kids", "card game",
+    "board_game": ("family", "party", "strategy+", "cooperative+", "kids", "2 player",
                    "travel", "classic-"),
     "fitness": ("adjustable", "resistance band", "home gym", "foldable", "non-slip",
                 "smart+", "portable", "heavy duty"),
     "ball": ("size 5", "anti-burst", "training", "size 4", "waterproof", "kids", "beach",
-             "with pump"),
+             "official size"),
     "bicycle": ("mountain", "foldable+", "electric+", "lightweight", "kids", "road",
                 "carbon fiber", "single speed-"),
     "fashion_jewelry": ("gold plated", "hypoallergenic", "minimalist", "waterproof+",
                         "layered", "personalized+", "adjustable", "statement-"),
-    "gold_jewelry": ("18k gold", "solid gold", "dainty", "personalized+", "minimalist",
-                     "chain", "pearl", "diamond cut"),
-    "watch": ("waterproof", "luminous", "chronograph", "minimalist", "solar+",
-              "stainless steel", "leather strap", "military-"),
+    "gold_jewelry": ("18k", "solid", "dainty", "personalized+", "minimalist",
+                     "paperclip chain+", "pearl", "diamond cut"),
+    "watch": ("digital", "waterproof", "luminous", "chronograph", "minimalist", "solar+",
+              "stainless steel", "military-"),
     "hair_dryer": ("ionic", "high speed+", "foldable", "quiet", "cordless+", "diffuser",
                    "travel", "cold air"),
     "blender": ("high speed", "portable+", "personal", "usb rechargeable+", "glass jar",
@@ -157,7 +162,7 @@ TYPE_ATTRS: dict[str, tuple[str, ...]] = {
     "led_light": ("dimmable", "ceiling", "smart+", "motion sensor", "rgb", "warm white",
                   "battery powered", "solar+"),
     "flashlight": ("rechargeable", "high lumen", "tactical", "usb-c+", "waterproof",
-                   "zoomable", "mini", "headlamp"),
+                   "zoomable", "mini", "led"),
     "coffee": ("arabica", "whole bean", "medium roast", "organic", "dark roast", "decaf",
                "single origin+", "cold brew+"),
     "biscuits": ("butter", "chocolate", "sugar free+", "gluten free+", "oat", "vegan",
@@ -281,8 +286,8 @@ COMPETITOR_PRODUCTS = register(TableSpec(
                "platform in one market)"),
         Column("competitor_store", "str", "competitor store name as shown on the platform"),
         Column("brand", "str", "brand (fictitious); matches competitor_sales.brand"),
-        Column("platform_id", "category", "platform the store sells on",
-               values=PLATFORM_IDS, references="platforms.platform_id"),
+        Column("platform_id", "str", "platform the store sells on",
+               references="platforms.platform_id"),
         Column("market", "category", "market (ISO country code)", values=MARKETS),
         Column("category", "category", "product category", values=CATEGORIES),
         Column("product_type", "category", "product type within the category",
@@ -291,8 +296,8 @@ COMPETITOR_PRODUCTS = register(TableSpec(
         Column("attributes", "str", "searchable attributes, separated by ';'"),
         Column("price", "money", "listed price in the market's currency", ge=0),
         Column("currency", "category", "ISO currency code of price", values=CURRENCIES),
-        Column("price_usd", "money", "listed price converted at the catalogue reference rate",
-               unit="USD", ge=0),
+        Column("price_usd", "money", "price converted to USD at fx_rates of the world's last "
+               "day (CNY cross rate)", unit="USD", ge=0),
         Column("rating", "float", "average star rating", unit="stars", ge=1, le=5),
         Column("review_count", "int", "number of reviews", ge=0),
         Column("monthly_units", "int", "estimated units sold in the world's last month",
@@ -331,8 +336,9 @@ KEYWORDS = register(TableSpec(
                unit="searches/month", ge=0),
         Column("search_volume_prev_year", "int", "average monthly searches, the 12 months "
                "before", unit="searches/month", ge=0),
-        Column("trend", "category", "rising if search_volume ≥ 1.15 × previous year, "
-               "declining if ≤ 0.90 ×, else stable", values=("rising", "stable", "declining")),
+        Column("trend", "category", f"rising if search_volume ≥ {KEYWORD_RISING_RATIO:g} × "
+               f"the previous year, declining if ≤ {KEYWORD_DECLINING_RATIO:g} ×, else stable "
+               "(rules.keyword_trend)", values=("rising", "stable", "declining")),
         Column("competition", "rate", "advertiser competition index (0 = none, 1 = highest)",
                ge=0, le=1),
         Column("suggested_cpc_usd", "money", "suggested cost-per-click bid", unit="USD",
@@ -341,8 +347,6 @@ KEYWORDS = register(TableSpec(
     checks=("keyword unique within market",),
 ))
 
-# rising / declining thresholds for keywords.trend (teaching values)
-TREND_UP, TREND_DOWN = 1.15, 0.90
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +357,11 @@ def _cat(labels, codes: np.ndarray, values: tuple[str, ...]) -> pd.Categorical:
     """Categorical of ``labels[codes]`` over the declared value list ``values``."""
     pos = np.array([values.index(v) for v in labels], dtype=np.int64)
     return pd.Categorical.from_codes(pos[codes], categories=list(values))
+
+
+def _title_case(text: str) -> str:
+    """Capitalise the first letter of each word, leaving the rest (``usb-c`` → ``Usb-c``)."""
+    return " ".join(w[:1].upper() + w[1:] for w in str(text).split())
 
 
 def _month_index(ctx) -> tuple[pd.DatetimeIndex, int]:
@@ -408,6 +417,17 @@ def _attr_table(types: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             names[i, j] = a.rstrip("+-")
             flags[i, j] = 1.0 if a.endswith("+") else (-1.0 if a.endswith("-") else 0.0)
     return names, flags
+
+
+def _local_per_usd(ctx, currencies: np.ndarray) -> np.ndarray:
+    """Units of each currency per USD on the world's last day (fx_rates; else catalogue)."""
+    cny = ctx.catalog.fx["cny"].astype(float).to_dict()
+    fx = ctx.tables.get("fx_rates")
+    if fx is not None and len(fx):
+        last = fx[fx["date"] == fx["date"].max()]
+        cny.update(dict(zip(last["currency"].astype(str), last["cny_per_unit"].astype(float),
+                            strict=True)))
+    return np.array([cny["USD"] / cny[c] for c in currencies])
 
 
 def _charm_price(p_local: np.ndarray, fx: np.ndarray) -> np.ndarray:
@@ -603,7 +623,9 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     tt = np.arange(T)
     walk = np.cumsum(rng.normal(0.0, 0.035, (C, M, B, T)), axis=3)
     logw = (np.log(np.maximum(base_w, 1e-12))[..., None] + mu[..., None] * tt / 12.0 + walk)
-    ramp = np.clip((tt[None, None, None, :] - entry[..., None] + 1) / 6.0, 0.15, 1.0)
+    ramp = np.where(entrant[..., None],
+                    np.clip((tt[None, None, None, :] - entry[..., None] + 1) / 6.0, 0.15, 1.0),
+                    1.0)
     active = (exists[..., None] & (tt >= entry[..., None]) & (tt < exit_[..., None]))
     surge = np.ones((C, M, B, T))
     for k in range(len(sel)):
@@ -627,7 +649,8 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     units = units.astype(np.int64)
     avg = round_cents(gmv / units)
     ref = np.exp(logw[..., :1])
-    lst0 = np.exp(rng.normal(np.log(12.0), 0.5, (C, M, B))) * (share[..., -1] * 100 + 1) ** 0.5
+    mean_share = share.sum(axis=3) / np.maximum(active.sum(axis=3), 1)
+    lst0 = np.exp(rng.normal(np.log(25.0), 0.5, (C, M, B))) * (mean_share * 100 + 1) ** 0.6
     listings = np.maximum(1, np.rint(lst0[..., None] * (np.exp(logw) / ref) ** 0.4 * ramp))
     listings = listings.astype(np.int64)
 
@@ -657,7 +680,7 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
                 f"for {n} month(s)" for e, k, n in zip(ent, k_surge, s_end - ts + 1,
                                                        strict=True)])]
     state = {"brand_idx": brand_idx, "active_last": active[..., -1], "gmv_last": gmv[..., -1],
-             "units_last": units[..., -1], "idx": idx,
+             "units_last": units[..., -1], "idx": idx, "listings_last": listings[..., -1],
              "entry_month": cm_months.to_numpy()[np.minimum(entry, T - 1)],
              "entrant": entrant, "rank_top": np.broadcast_to(slot < 3, (C, M, B))}
     return df, labels, state
@@ -669,7 +692,7 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
 
 def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, dst, cst):
     cat = ctx.catalog
-    C, M = len(cats), len(mk)
+    M = len(mk)
     b2c = [p for p in ctx.platforms if cat.platforms[p]["model"] == "B2C"]
     plats = {m: [p for p in b2c if m in cat.platforms[p]["markets"]] for m in mk}
     ok_m = np.array([len(plats[m]) > 0 for m in mk])
@@ -710,7 +733,8 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     target = 375 * M * max(1.0, ctx.n_orders / 5000.0) ** 0.25
     sq = np.sqrt(np.maximum(g_last, 0.0))
     lam = target * sq / sq.sum()
-    n_prod = np.maximum(1, rng.poisson(lam))
+    lst_last = cst["listings_last"][ci, mi, bi]
+    n_prod = np.clip(rng.poisson(lam), 1, lst_last)
     grp = np.repeat(np.arange(len(ci)), n_prod)
     N = len(grp)
     pc, pm = ci[grp], mi[grp]
@@ -728,11 +752,12 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
 
     # listing age; brands that entered recently only have recent listings
     end = ctx.end.normalize()
-    age = np.minimum(rng.exponential(420.0, N), 5 * 365.0)
+    age = np.mod(rng.exponential(420.0, N), 5 * 365.0)
     ent_day = cst["entry_month"][ci, mi, bi][grp]
     max_age = np.where(cst["entrant"][ci, mi, bi][grp],
                        (end.to_datetime64() - ent_day) / np.timedelta64(1, "D"), 5 * 365.0)
-    age = np.floor(np.minimum(age, np.maximum(max_age, 0.0)))
+    max_age = np.maximum(max_age, 0.0)
+    age = np.floor(np.where(age > max_age, rng.random(N) * max_age, age))
     first = end - pd.to_timedelta(age, unit="D")
     tau = -age / 365.25  # years before the snapshot
 
@@ -746,15 +771,17 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     use = np.arange(N_ATTR)[None, :] < k[:, None]
     n_hot = (np.where(use, flag, 0) > 0).sum(axis=1)
     n_cold = (np.where(use, flag, 0) < 0).sum(axis=1)
+    chosen_t = np.take_along_axis(np.vectorize(_title_case, otypes=[object])(attr_names)[ty],
+                                  order, 1)
     attrs = pd.Series(chosen[:, 0], dtype=object)
-    words = attrs.copy()
+    words = pd.Series(chosen_t[:, 0], dtype=object)
     for j in range(1, 4):
         has = use[:, j]
         attrs = attrs.where(~has, attrs + ";" + pd.Series(chosen[:, j], dtype=object))
         if j < 2:
-            words = words.where(~has, words + " " + pd.Series(chosen[:, j], dtype=object))
-    noun = types["noun"].to_numpy(dtype=object)[ty]
-    title = (pd.Series(bnames[brand[grp]]) + " " + words + " " + pd.Series(noun)).str.title()
+            words = words.where(~has, words + " " + pd.Series(chosen_t[:, j], dtype=object))
+    noun_t = np.array([_title_case(x) for x in types["noun"]], dtype=object)[ty]
+    title = pd.Series(bnames[brand[grp]]) + " " + words + " " + pd.Series(noun_t)
 
     # quality and demand: sweet-spot price band, rating, hot attributes, video, age
     top = cst["rank_top"][ci, mi, bi][grp]
@@ -762,16 +789,21 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     rating = np.clip(np.round(q + rng.normal(0.0, 0.2, N), 1), 1.0, 5.0)
     video = rng.random(N) < 0.2 + 0.3 * top + 0.15 * (age < 180)
     images = np.clip(np.rint(rng.normal(5.5 + 1.0 * top, 1.8, N)), 1, 9).astype(np.int64)
+    # best-selling price band: demand peaks a little below the type's typical price and,
+    # more broadly, around the category's unit-weighted typical price
     sweet = med * 0.85
-    attract = (np.exp(-np.log(p_usd / sweet) ** 2 / (2 * 0.22**2))
+    lp = np.log(types["price"].to_numpy())
+    cat_lp = pd.Series(lp * types["w"].to_numpy()).groupby(t_cat).sum()
+    cat_sweet = np.exp(cat_lp.reindex(range(len(cats))).to_numpy())[pc] * level * 0.9
+    attract = (np.exp(-np.log(p_usd / sweet) ** 2 / (2 * 0.18**2))
+               * np.exp(-np.log(p_usd / cat_sweet) ** 2 / (2 * 0.4**2))
                * np.exp(2.0 * (rating - 4.3)) * (1 + 0.3 * n_hot) * (1 - 0.15 * n_cold)
                * np.where(video, 1.15, 1.0) * np.clip((age + 5) / 60.0, 0.05, 1.0)
-               * np.exp(rng.normal(0.0, 0.6, N)))
+               * np.exp(rng.normal(0.0, 0.5, N)))
 
     # prices in local currency (charm pricing) and back to USD at the reference rate
     cur = cat.markets.loc[mk, "currency"].to_numpy(dtype=object)
-    usd_cny = float(cat.fx.loc["USD", "cny"])
-    fx_m = usd_cny / cat.fx.loc[cur, "cny"].to_numpy(float)  # local per USD
+    fx_m = _local_per_usd(ctx, cur)
 
     # planted anomalies: dumping prices and inflated reviews (brushing)
     n_dump = max(1, round(0.005 * N))
@@ -781,7 +813,8 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     price = _charm_price(p_usd * fx_m[pm], fx_m[pm])
     price_usd = round_cents(price / fx_m[pm])
 
-    coverage = rng.uniform(0.35, 0.7, len(ci))
+    # monitored listings carry their fair part of the brand's units (listing count ratio)
+    coverage = np.clip(n_prod / lst_last, 0.03, 0.8) * rng.uniform(0.7, 1.0, len(ci))
     tot = np.bincount(grp, weights=attract, minlength=len(ci))
     exp_u = u_last[grp] * coverage[grp] * attract / tot[grp]
     mu_ = np.floor(exp_u + rng.random(N)).astype(np.int64)
@@ -822,9 +855,8 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
         "has_video": video,
     })
     for c in ("competitor_product_id", "competitor_store_id", "competitor_store", "brand",
-              "title", "attributes"):
+              "platform_id", "title", "attributes"):
         df[c] = df[c].astype(str)
-    df["platform_id"] = pd.Categorical(df["platform_id"], categories=PLATFORM_IDS)
     day = end
     labels = [
         anomaly_rows("price_dumping", "competitor_products", ids[dump], start=day, end=day,
@@ -895,7 +927,7 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
 
     g = np.where(aj >= 0, attr_g[ti, np.maximum(aj, 0)], 0.0)
     pop = np.where(aj >= 0, (1.0 + np.maximum(aj, 0)) ** -0.7, 1.0) * np.exp(g)
-    kind_share = np.select([kind == "head", kind == "mid"], [0.40, 0.45], 0.15)
+    kind_share = np.select([kind == "head", kind == "mid"], [0.40, 0.45], 0.04)
     kk = pd.DataFrame({"c": ci, "m": mi, "t": ti, "k": kind, "pop": pop})
     pop_sum = kk.groupby(["m", "t", "k"])["pop"].transform("sum").to_numpy()
     tw = types["w"].to_numpy()[ti]
@@ -904,18 +936,18 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
     yoy = (last12[ci, mi] / np.maximum(prev12[ci, mi], 1.0)) * np.exp(
         g + rng.normal(0.0, 0.08, len(kw)))
     prev = np.rint(vol / yoy).astype(np.int64)
-    ratio = vol / np.maximum(prev, 1)
-    trend = np.where(ratio >= TREND_UP, "rising", np.where(ratio <= TREND_DOWN, "declining",
-                                                           "stable"))
-    trend = np.where((vol == 0) & (prev == 0), "stable", trend)
+    trend = keyword_trend(vol, prev)
 
     comp = (np.select([kind == "head", kind == "mid"], [0.8, 0.58], 0.3)
             + 0.1 * dens[ci, mi] + rng.normal(0.0, 0.08, len(kw)))
     comp = np.round(np.clip(comp, 0.01, 0.99), 3)
     level = dst["level"][mi]
-    # suggested CPC ≈ price × conversion (~3%) × share of margin bid (~35%) × competition
-    cpc = (types["price"].to_numpy()[ti] * level * 0.03 * 0.35 * (0.5 + comp)
-           * np.exp(rng.normal(0.0, 0.25, len(kw))))
+    # suggested CPC: break-even bid (price × conversion × target ACoS) scaled by competition;
+    # conversion ~8% (head terms convert worse than specific ones) and ACoS 30% are
+    # teaching values
+    cvr = np.select([kind == "head", kind == "mid"], [0.06, 0.08], 0.10)
+    cpc = (breakeven_cpc(types["price"].to_numpy()[ti] * level, cvr, 0.30)
+           * (0.4 + comp) * np.exp(rng.normal(0.0, 0.25, len(kw))))
     cpc = round_cents(np.clip(cpc, 0.05, 15.0))
 
     out = pd.DataFrame({
