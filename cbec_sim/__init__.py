@@ -16,14 +16,6 @@ __version__ = "0.1.0"
 
 __all__ = ["World", "__version__", "generate", "load"]
 
-
-def __getattr__(name: str):  # lazy: keep `import cbec_sim` cheap for the CLI
-    if name in ("generate",):
-        from cbec_sim.generate import generate
-
-        return generate
-    if name in ("World", "load"):
-        from cbec_sim import world
-
-        return getattr(world, name)
-    raise AttributeError(f"module 'cbec_sim' has no attribute {name!r}")
+# Imported eagerly so that the name ``cbec_sim.generate`` is the function, not the submodule.
+from cbec_sim.generate import generate
+from cbec_sim.world import World, load

@@ -88,9 +88,9 @@ def peak_table(days: pd.DatetimeIndex, peaks_by_market: dict[str, list[str]]) ->
 def demand_multiplier(days: pd.DatetimeIndex, peaks: list[str], *, growth: float = 0.25,
                       southern: bool = False) -> np.ndarray:
     """Relative daily demand for one market: weekly × yearly × event lift × trend."""
-    dow = days.dayofweek.to_numpy()
+    dow = days.day_of_week.to_numpy()
     weekly = np.array([1.00, 0.98, 0.97, 0.99, 1.02, 1.08, 1.10])[dow]
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     phase = 0.0 if not southern else np.pi
     yearly = 1.0 + 0.18 * np.cos(2 * np.pi * (doy - 340) / 365.25 + phase)
     t = (days - days[0]).days.to_numpy() / 365.25

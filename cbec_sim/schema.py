@@ -109,20 +109,25 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         target = DTYPES[col.dtype]
         if col.dtype == "category":
             cats = list(col.values) if col.values else None
-            if isinstance(s.dtype, pd.CategoricalDtype) and (
-                cats is None or list(s.cat.categories) == cats
-            ):
+            if isinstance(s.dtype, pd.CategoricalDtype) and cats is None:
+                # open code lists: categories sorted, so files round-trip identically
+                if not s.cat.categories.is_monotonic_increasing:
+                    s = s.cat.reorder_categories(sorted(s.cat.categories))
+                s = s.cat.remove_unused_categories()
+            elif isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == cats:
                 pass  # already right: keep the (cheap) codes
             elif cats is not None:
                 s = pd.Categorical(s, categories=cats)
             else:
-                s = s.astype("category")
+                s = pd.Categorical(s, categories=sorted(pd.unique(s.dropna())))
         elif col.dtype == "money":
             s = s.astype("float64")
         elif col.dtype == "timestamp" and getattr(s.dtype, "tz", None) is None:
             s = pd.to_datetime(s, utc=True).astype(target)
         elif str(s.dtype) != target:
             s = s.astype(target)
+        if col.dtype == "timestamp":  # whole seconds: exact CSV round trips, monotone
+            s = s.dt.floor("s")
         out[col.name] = s
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
 

@@ -10,12 +10,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib import font_manager
 
-from graders import plotting  # noqa: E402
+from graders import plotting
 
 # matplotlib's message: "Glyph 26376 (\N{CJK UNIFIED IDEOGRAPH-6708}) missing from font(s) ..."
 MISSING_GLYPH = r"(?s)Glyph \d+ .*missing from"
@@ -66,7 +66,7 @@ def test_chinese_chart_renders_without_missing_glyphs(tmp_path, caplog):
 
 
 def test_detector_catches_boxes_without_the_cjk_font():
-    """Control: with matplotlib's default font the same chart does warn, so the check above bites."""
+    """Control: with matplotlib's default font the same chart warns, so the check above bites."""
     matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
     fig, _ = _monthly_sales_chart()
     with pytest.raises(UserWarning, match=MISSING_GLYPH):
@@ -128,4 +128,5 @@ def test_user_matplotlibrc_and_matplotlib_fonts_are_not_touched():
     before = _rc_files()
     plotting.use_cjk_font()
     assert _rc_files() == before
-    assert not (Path(matplotlib.get_data_path()) / "fonts" / "ttf" / plotting.CJK_FONT_FILE).exists()
+    mpl_fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    assert not (mpl_fonts / plotting.CJK_FONT_FILE).exists()

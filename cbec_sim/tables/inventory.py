@@ -50,7 +50,7 @@ import pyarrow as pa
 from cbec_sim.context import Context
 from cbec_sim.rules import round_cents
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import NS_PER_DAY
+from cbec_sim.tables._util import NS_PER_DAY, fast_ids
 from cbec_sim.tables.labels import anomaly_rows
 
 INBOUND_TYPES = ("regular", "emergency")
@@ -141,22 +141,50 @@ STOCK_TAKES = register(TableSpec(
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-def _str_ids(prefix: str, n: int, width: int | None = None) -> pd.Series:
-    """Fast ``prefix`` + zero-padded running numbers as a pandas ``str`` Series."""
-    width = width or max(4, len(str(n)))
-    p = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    w = len(p) + width
-    m = np.empty((n, w), dtype=np.uint8)
-    m[:, : len(p)] = p
-    nums = np.arange(1, n + 1, dtype=np.int64)
-    m[:, len(p):] = (nums[:, None] // 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)) % 10 + 48
-    arr = pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(n + 1, dtype=np.int32) * w),
-                                      pa.py_buffer(m))
-    return pd.Series(arr, dtype="str")
+
+def _fixed_width(values) -> np.ndarray | None:
+    """Zero-copy ``S<w>`` view of a string column whose values all have the same width."""
+    if isinstance(values, pd.Series) and values.dtype != "str":
+        return None
+    a = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if not len(a) or a.null_count or not (pa.types.is_string(a.type)
+                                          or pa.types.is_large_string(a.type)):
+        return None
+    a = a.cast(pa.large_string())
+    _, off_buf, data_buf = a.buffers()
+    off = np.frombuffer(off_buf, dtype=np.int64)[a.offset: a.offset + len(a) + 1]
+    w = np.diff(off)
+    if w[0] == 0 or (w != w[0]).any():
+        return None
+    return np.frombuffer(data_buf, dtype=np.uint8)[off[0]:off[-1]].view(f"S{w[0]}")
 
 
-def _cat(codes: np.ndarray, categories: np.ndarray) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int32), categories=categories)
+def _lookup(parent: pd.Series, child: pd.Series) -> np.ndarray:
+    """Position of each ``child`` value in the unique ``parent`` values (-1 when absent).
+
+    Fast path for fixed-width ids (``P00001``, ``O00000001`` …): binary search on their bytes.
+    """
+    if isinstance(child.dtype, pd.CategoricalDtype):
+        pos = _lookup(parent, pd.Series(child.cat.categories.astype(str), dtype="str"))
+        codes = child.cat.codes.to_numpy()
+        return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1)
+    if not isinstance(parent.dtype, pd.StringDtype):
+        parent = parent.astype("str")
+    if not isinstance(child.dtype, pd.StringDtype):
+        child = child.astype("str")
+    p, c = _fixed_width(parent), _fixed_width(child)
+    if p is not None and c is not None and p.dtype == c.dtype:
+        srt = bool((p[1:] > p[:-1]).all())
+        order = None if srt else np.argsort(p, kind="stable")
+        ps = p if srt else p[order]
+        pos = np.minimum(np.searchsorted(ps, c), len(ps) - 1)
+        hit = ps[pos] == c
+        if not srt:
+            pos = order[pos]
+        return np.where(hit, pos, -1)
+    return pd.Index(parent).get_indexer(child)
 
 
 _TZ_COLUMNS = ("timezone", "tz", "time_zone")
@@ -168,35 +196,29 @@ def _warehouse_profile(warehouses: pd.DataFrame, ctx: Context) -> tuple[np.ndarr
 
     The time zone comes from a time-zone column, else from the warehouse's country (China
     → Asia/Shanghai, markets → their catalogue zone), else UTC. A warehouse is domestic
-    (short purchase lead time) when it is in China.
+    (short purchase lead time) when it is in China or typed as domestic.
     """
     n = len(warehouses)
-    country = None
-    for c in _COUNTRY_COLUMNS:
-        if c in warehouses.columns:
-            country = warehouses[c].astype(str).str.upper().to_numpy()
-            break
-    tz = None
-    for c in _TZ_COLUMNS:
-        if c in warehouses.columns:
-            tz = warehouses[c].astype(str).to_numpy()
-            break
+    country = next((warehouses[c].astype(str).str.upper().to_numpy()
+                    for c in _COUNTRY_COLUMNS if c in warehouses.columns), None)
+    tz = next((warehouses[c].astype(str).to_numpy() for c in _TZ_COLUMNS
+               if c in warehouses.columns), None)
     if tz is None:
         zones = ctx.catalog.markets["tz"].to_dict()
         zones.update({"CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong"})
-        tz = np.array([zones.get(c, "UTC") for c in country] if country is not None
-                      else ["UTC"] * n, dtype=object)
+        tz = [zones.get(c, "UTC") for c in country] if country is not None else ["UTC"] * n
+    tz = np.asarray(tz, dtype=object).astype(str)
     if country is not None:
         domestic = np.isin(country, ["CN", "HK"])
     else:
-        domestic = np.array([z in ("Asia/Shanghai", "Asia/Hong_Kong") for z in tz])
-    for c in ("warehouse_type", "type", "kind"):
-        if c in warehouses.columns:
-            kind = warehouses[c].astype(str).str.lower().to_numpy()
-            domestic = domestic | np.char.find(kind.astype(str), "domestic") >= 0
-            domestic = domestic & (np.char.find(kind.astype(str), "overseas") < 0)
-            break
-    return np.asarray(tz, dtype=object), np.asarray(domestic, dtype=bool)
+        domestic = np.isin(tz, ["Asia/Shanghai", "Asia/Hong_Kong"])
+    kind_col = next((c for c in ("warehouse_type", "type", "kind") if c in warehouses.columns),
+                    None)
+    if kind_col is not None:
+        kind = warehouses[kind_col].astype(str).str.lower()
+        domestic = (domestic | kind.str.contains("domestic").to_numpy()) & ~kind.str.contains(
+            "overseas|platform|fba").to_numpy()
+    return tz, np.asarray(domestic, dtype=bool)
 
 
 def _local_days(ts_utc: pd.Series, zone_code: np.ndarray, zones: np.ndarray) -> np.ndarray:
@@ -212,151 +234,245 @@ def _local_days(ts_utc: pd.Series, zone_code: np.ndarray, zones: np.ndarray) -> 
 
 @dataclass
 class _Pairs:
-    """Per SKU × warehouse parameters and pre-drawn randomness (rows = pairs)."""
+    """Per SKU × warehouse parameters (columns = pairs) and pre-drawn weekly randomness."""
 
     first_day: np.ndarray  # first stocked day index
     lead: np.ndarray  # planned purchase lead time, days
     pack: np.ndarray  # case pack
     cover: np.ndarray  # extra cover above the reorder point, days
     count_wd: np.ndarray  # weekday (0 = Monday) of the warehouse's stock-take
-    opening: np.ndarray  # stock at the start of day first_day when first_day == 0
-    noise: np.ndarray  # (pairs, weeks) sales-plan error factor per review
-    jitter: np.ndarray  # (pairs, weeks) arrival delay vs planned lead, days
-    disc: np.ndarray  # (pairs, weeks) proposed stock-take discrepancy (0 = none)
+    opening: np.ndarray  # stock on day first_day (opening stock, or first receipt)
+    noise: np.ndarray  # (weeks, pairs) sales-plan error factor per review
+    jitter: np.ndarray  # (weeks, pairs) arrival delay vs planned lead time, days
+    disc: np.ndarray  # (weeks, pairs) proposed stock-take discrepancy (0 = none)
+
+    def take(self, idx: np.ndarray) -> _Pairs:
+        return _Pairs(self.first_day[idx], self.lead[idx], self.pack[idx], self.cover[idx],
+                      self.count_wd[idx], self.opening[idx], self.noise[:, idx],
+                      self.jitter[:, idx], self.disc[:, idx])
 
 
 @dataclass
 class _Plant:
-    """Overrides that plant stock-outs (sentinel -1 = none)."""
+    """Overrides that plant stock-outs, one per pair (-1 = none)."""
 
-    cut_day: np.ndarray  # ordered day of the PO whose quantity is cut
+    cut_day: np.ndarray  # ordered day of the purchase order whose quantity is cut
     cut_qty: np.ndarray  # units cut from it
     hold_until: np.ndarray  # orders placed after cut_day arrive no earlier than this day
-    quiet_from: np.ndarray  # no emergency buys, no discrepancies in [quiet_from, hold_until)
+    quiet_from: np.ndarray  # no emergency buys and no discrepancies in [quiet_from, hold_until)
 
     @classmethod
     def none(cls, n: int) -> _Plant:
-        z = np.full(n, -1, dtype=np.int64)
-        return cls(z, z.copy(), z.copy(), z.copy())
+        return cls(*(np.full(n, -1, dtype=np.int64) for _ in range(4)))
+
+    def take(self, idx: np.ndarray) -> _Plant:
+        return _Plant(self.cut_day[idx], self.cut_qty[idx], self.hold_until[idx],
+                      self.quiet_from[idx])
 
 
 @dataclass
 class _Sim:
-    end: np.ndarray  # (pairs, T) on_hand_end
-    inbound: np.ndarray  # (pairs, T)
-    adj: np.ndarray  # (pairs, T)
+    end: np.ndarray  # (T, pairs) on_hand_end
+    inbound: np.ndarray  # (T, pairs)
+    adj: np.ndarray  # (T, pairs)
     rcpt: tuple[np.ndarray, ...]  # pair, ordered day, arrival day, qty, is_emergency
-    counts: tuple[np.ndarray, ...]  # pair, day, system qty, discrepancy, kind code
+    counts: tuple[np.ndarray, ...]  # pair, day, system qty, discrepancy
 
 
-def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant,
-              wd0: int) -> _Sim:
-    """Run the stock ledger day by day, vectorised across pairs."""
-    n, T = out.shape
-    horizon_pad = cum.shape[1] - T - 1
-    pipe = np.zeros((n, T + horizon_pad + 64), dtype=np.int64)
+def _cat_list(parts: list[list[np.ndarray]]) -> tuple[np.ndarray, ...]:
+    return tuple(np.concatenate(p) if p else np.zeros(0, np.int64) for p in parts)
+
+
+def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: int) -> _Sim:
+    """Run the stock ledger day by day, vectorised across pairs (arrays are day × pair)."""
+    T, n = out.shape
+    pipe = np.zeros((T + OVERSEAS_LEAD[1] + LEAD_JITTER[1] + 2, n), dtype=np.int64)
     onhand = np.where(pr.first_day == 0, pr.opening, 0).astype(np.int64)
     onorder = np.zeros(n, dtype=np.int64)
-    end = np.zeros((n, T), dtype=np.int32)
-    inbound = np.zeros((n, T), dtype=np.int32)
-    adj = np.zeros((n, T), dtype=np.int32)
-    r_pair, r_ord, r_arr, r_qty, r_em = [], [], [], [], []
-    c_pair, c_day, c_sys, c_disc = [], [], [], []
-    # first stocking of pairs that start later: ordered one lead time before their first day
+    end = np.empty((T, n), dtype=np.int64)
+    inbound = np.empty((T, n), dtype=np.int64)
+    adj = np.zeros((T, n), dtype=np.int64)
+    rc: list[list[np.ndarray]] = [[], [], [], [], []]  # pair, ordered, arrival, qty, emergency
+    cc: list[list[np.ndarray]] = [[], [], [], []]  # pair, day, system, discrepancy
+
+    def receipt(pairs, ordered, arrival, qty, emergency):
+        for lst, v in zip(rc, (pairs, ordered, arrival, qty, emergency), strict=True):
+            lst.append(np.broadcast_to(v, len(pairs)))
+
+    # first stocking of pairs that start later, ordered one lead time before their first day
     late = np.flatnonzero(pr.first_day > 0)
-    pipe[late, pr.first_day[late]] = pr.opening[late]
+    pipe[pr.first_day[late], late] = pr.opening[late]
     onorder[late] = pr.opening[late]
-    r_pair.append(late)
-    r_ord.append(pr.first_day[late] - pr.lead[late])
-    r_arr.append(pr.first_day[late])
-    r_qty.append(pr.opening[late])
-    r_em.append(np.zeros(len(late), dtype=bool))
-    review_wd = (pr.count_wd + 1) % 7
-    h1 = pr.lead + REVIEW_DAYS + 2
-    h2 = h1 + pr.cover
-    quiet_on = plant.quiet_from >= 0
+    receipt(late, pr.first_day[late] - pr.lead[late], pr.first_day[late], pr.opening[late],
+            False)
+    has_late = len(late) > 0
+    has_plant = bool((plant.quiet_from >= 0).any())
+    count_idx = [np.flatnonzero(pr.count_wd == w) for w in range(7)]
+    review_idx = [np.flatnonzero((pr.count_wd + 1) % 7 == w) for w in range(7)]
+    h1 = pr.lead + REVIEW_DAYS + 2  # reorder point covers lead time + review + delay margin
+    h2 = h1 + pr.cover  # order-up-to level adds a few weeks of cover
     for t in range(T):
-        wd = (wd0 + t) % 7
-        wk = t // 7
-        arr = pipe[:, t]
-        start = onhand
-        pre = start + arr - out[:, t]
-        quiet = quiet_on & (t >= plant.quiet_from) & (t < plant.hold_until)
-        x = pre
-        cm = (pr.count_wd == wd) & (pr.first_day <= t)
-        ci = np.flatnonzero(cm)
-        disc = np.zeros(len(ci), dtype=np.int64)
+        wd, wk = (wd0 + t) % 7, t // 7
+        arr = pipe[t]
+        x = onhand + arr - out[t]  # before the stock-take
+        quiet = ((t >= plant.quiet_from) & (t < plant.hold_until)) if has_plant else None
+        ci = count_idx[wd]
+        if has_late:
+            ci = ci[pr.first_day[ci] <= t]
+        d0 = pr.disc[wk, ci]
+        di = np.flatnonzero(d0)
+        if len(di):
+            dj = ci[di]
+            d = d0[di].astype(np.int64)
+            if quiet is not None:
+                d = np.where(quiet[dj], 0, d)
+            # never count below 1 unit; no shrinkage found on an (almost) empty shelf
+            d = np.where(d < 0, np.maximum(d, np.minimum(0, 1 - x[dj])), d)
+            x[dj] += d
+            adj[t, dj] = d
+        ei = np.flatnonzero(x <= 0)
+        if len(ei) and has_late:
+            ei = ei[pr.first_day[ei] <= t]
+        if len(ei) and quiet is not None:
+            ei = ei[~quiet[ei]]
+        inbound[t] = arr
+        if len(ei):  # emergency buy: cover the shortfall and the coming week's sales
+            e = 1 - x[ei] + np.ceil(cum[t + 8, ei] - cum[t + 1, ei]).astype(np.int64)
+            x[ei] += e
+            inbound[t, ei] += e
+            receipt(ei, t, t, e, True)
+        end[t] = x
         if len(ci):
-            d0 = pr.disc[ci, wk].astype(np.int64)
-            d0 = np.where(quiet[ci], 0, d0)
-            pc = pre[ci]
-            # never count below 1 unit, never discover shrinkage on an (almost) empty shelf
-            disc = np.where(d0 < 0, np.maximum(d0, np.minimum(0, 1 - pc)), d0)
-            x = pre.copy()
-            x[ci] += disc
-        need = (x <= 0) & (pr.first_day <= t) & ~quiet
-        em = np.zeros(n, dtype=np.int64)
-        if need.any():
-            ei = np.flatnonzero(need)
-            f7 = cum[ei, t + 8] - cum[ei, t + 1]
-            em[ei] = 1 - x[ei] + np.ceil(f7).astype(np.int64)
-            r_pair.append(ei)
-            r_ord.append(np.full(len(ei), t))
-            r_arr.append(np.full(len(ei), t))
-            r_qty.append(em[ei])
-            r_em.append(np.ones(len(ei), dtype=bool))
-        onhand = x + em
-        if len(ci):
-            c_pair.append(ci)
-            c_day.append(np.full(len(ci), t))
-            c_sys.append(pre[ci] + em[ci])
-            c_disc.append(disc)
-            adj[ci, t] = disc
-        end[:, t] = onhand
-        inbound[:, t] = arr + em
+            cc[0].append(ci)
+            cc[1].append(np.full(len(ci), t))
+            cc[2].append(x[ci] - adj[t, ci])
+            cc[3].append(adj[t, ci])
+        onhand = x
         onorder -= arr
-        # weekly purchase review
-        ri = np.flatnonzero((review_wd == wd) & (pr.first_day <= t))
-        if len(ri):
-            nz = pr.noise[ri, wk]
-            f1 = (cum[ri, t + h1[ri]] - cum[ri, t]) * nz
-            f2 = (cum[ri, t + h2[ri]] - cum[ri, t]) * nz
-            ss = np.ceil(SAFETY_Z * np.sqrt(f1)) + 1
-            ip = onhand[ri] + onorder[ri]
-            go = ip < f1 + ss
-            ri, f2, ss, ip = ri[go], f2[go], ss[go], ip[go]
-            if len(ri):
-                pk = pr.pack[ri]
-                q = np.ceil(np.maximum(f2 + ss - ip, 1) / pk).astype(np.int64) * pk
-                # planted stock-outs: cut one order, hold later ones back
-                cut = plant.cut_day[ri] == t
-                q = np.where(cut, q - plant.cut_qty[ri], q)
-                a = t + pr.lead[ri] + pr.jitter[ri, wk]
-                hold = (plant.cut_day[ri] >= 0) & (t > plant.cut_day[ri]) & (
-                    a < plant.hold_until[ri])
-                a = np.where(hold, plant.hold_until[ri], a)
-                ok = q > 0
-                ri, q, a = ri[ok], q[ok], a[ok]
-                pipe[ri, a] += q
-                onorder[ri] += q
-                r_pair.append(ri)
-                r_ord.append(np.full(len(ri), t))
-                r_arr.append(a)
-                r_qty.append(q)
-                r_em.append(np.zeros(len(ri), dtype=bool))
-    rc = tuple(np.concatenate(v) if v else np.zeros(0, np.int64)
-               for v in (r_pair, r_ord, r_arr, r_qty, r_em))
-    keep = rc[2] < T  # goods not yet arrived at the end are not receipts yet
-    rc = tuple(v[keep] for v in rc)
-    cc = tuple(np.concatenate(v) if v else np.zeros(0, np.int64)
-               for v in (c_pair, c_day, c_sys, c_disc))
-    return _Sim(end, inbound, adj, rc, cc)
+        # weekly purchase review, the day after the stock-take
+        ri = review_idx[wd]
+        if has_late:
+            ri = ri[pr.first_day[ri] <= t]
+        if not len(ri):
+            continue
+        nz = pr.noise[wk, ri]
+        c0 = cum[t, ri]
+        f1 = (cum[t + h1[ri], ri] - c0) * nz
+        ss = np.ceil(SAFETY_Z * np.sqrt(f1)) + 1
+        ip = x[ri] + onorder[ri]
+        go = np.flatnonzero(ip < f1 + ss)
+        if not len(go):
+            continue
+        ri, nz, c0, ss, ip = ri[go], nz[go], c0[go], ss[go], ip[go]
+        f2 = (cum[t + h2[ri], ri] - c0) * nz
+        pk = pr.pack[ri]
+        q = np.ceil(np.maximum(f2 + ss - ip, 1) / pk).astype(np.int64) * pk
+        a = t + pr.lead[ri] + pr.jitter[wk, ri]
+        if has_plant:  # planted stock-outs: cut one order, hold later ones back
+            q = np.where(plant.cut_day[ri] == t, q - plant.cut_qty[ri], q)
+            hold = (plant.cut_day[ri] >= 0) & (t > plant.cut_day[ri]) & (
+                a < plant.hold_until[ri])
+            a = np.where(hold, plant.hold_until[ri], a)
+            ok = q > 0
+            ri, q, a = ri[ok], q[ok], a[ok]
+        pipe[a, ri] += q
+        onorder[ri] += q
+        receipt(ri, t, a, q, False)
+    r = _cat_list(rc)
+    keep = r[2] < T  # goods still under way at the end are not received yet
+    return _Sim(end, inbound, adj, tuple(v[keep] for v in r), _cat_list(cc))
 
 
-def _run_starts(mask: np.ndarray) -> np.ndarray:
+def _last_true(mask: np.ndarray) -> np.ndarray:
     """Index of the last True at or before each position along axis 1 (-1 if none)."""
     idx = np.where(mask, np.arange(mask.shape[1])[None, :], -1)
     return np.maximum.accumulate(idx, axis=1)
+
+
+def _plant_stock_outs(rng: np.random.Generator, out: np.ndarray, cum: np.ndarray, pr: _Pairs,
+                      sim: _Sim, wd0: int, n_target: int):
+    """Pick sales gaps and re-run those pairs so that the shelf is empty during the gap.
+
+    A candidate is a pair with two consecutive sale days ``s1 < s2`` several days apart whose
+    stock between the last receipt ``r`` before ``s1`` and ``s2`` was disturbed by neither an
+    emergency buy nor a stock-take correction. Cutting the purchase order received on ``r``
+    by the stock left at the close of ``s1`` (and holding later orders back until ``s2``)
+    empties the shelf exactly with the sale of ``s1``; it stays empty until ``s2``.
+    """
+    T = out.shape[0]
+    sp, sd = np.nonzero(out.T > 0)  # sale days, pair-major
+    same = sp[1:] == sp[:-1]
+    c_p, c_s1, c_s2 = sp[:-1][same], sd[:-1][same], sd[1:][same]
+    gap = c_s2 - c_s1
+    ok = (gap >= STOCK_OUT_GAP[0]) & (gap <= STOCK_OUT_GAP[1]) & (
+        c_s1 >= pr.first_day[c_p] + 21)
+    c_p, c_s1, c_s2 = c_p[ok], c_s1[ok], c_s2[ok]
+    pairs = np.unique(c_p)
+    if not len(pairs):
+        return None
+    if len(pairs) > 40 * n_target:
+        pairs = np.sort(rng.choice(pairs, 40 * n_target, replace=False))
+        ok = np.isin(c_p, pairs)
+        c_p, c_s1, c_s2 = c_p[ok], c_s1[ok], c_s2[ok]
+    m = len(pairs)
+    loc = np.searchsorted(pairs, c_p)
+    rp, ro, ra, rq, re = sim.rcpt
+    sel = np.flatnonzero(np.isin(rp, pairs))
+    rk = np.searchsorted(pairs, rp[sel]) * T + ra[sel]
+    n_at = np.bincount(rk, minlength=m * T).reshape(m, T)
+    em_at = np.bincount(rk[re[sel]], minlength=m * T).reshape(m, T) > 0
+    last = _last_true(n_at > 0)
+    disturb = np.cumsum(em_at | (sim.adj[:, pairs].T != 0), axis=1)
+    r = last[loc, c_s1]
+    ok = r > pr.first_day[c_p]
+    c_p, loc, c_s1, c_s2, r = c_p[ok], loc[ok], c_s1[ok], c_s2[ok], r[ok]
+    ok = (n_at[loc, r] == 1) & (disturb[loc, c_s2 - 1] == disturb[loc, r - 1])
+    c_p, loc, c_s1, c_s2, r = c_p[ok], loc[ok], c_s1[ok], c_s2[ok], r[ok]
+    if not len(c_p):
+        return None
+    by_key = np.argsort(rk, kind="stable")
+    ri = sel[by_key[np.searchsorted(rk[by_key], loc * T + r)]]  # the receipt arriving on r
+    e = sim.end[c_s1, c_p]
+    ok = ~re[ri] & (ro[ri] >= 0) & (rq[ri] > e) & (e > 0)
+    c_p, c_s1, c_s2, r, ri, e = (v[ok] for v in (c_p, c_s1, c_s2, r, ri, e))
+    if not len(c_p):
+        return None
+    order = rng.permutation(len(c_p))
+    _, first = np.unique(c_p[order], return_index=True)  # one gap per pair
+    pick = order[first]
+    pick = np.sort(pick[rng.permutation(len(pick))[:n_target]])
+    sub, s1, s2 = c_p[pick], c_s1[pick], c_s2[pick]
+    plant = _Plant(ro[ri[pick]].astype(np.int64), e[pick].astype(np.int64),
+                   s2.astype(np.int64), r[pick].astype(np.int64))
+    for _ in range(2):
+        s = _simulate(out[:, sub], cum[:, sub], pr.take(sub), plant, wd0)
+        # keep the plants that came out as designed: on_hand_end is 0 exactly on [s1, s2)
+        good = np.array([np.array_equal(np.flatnonzero(s.end[pr.first_day[p]:, i] == 0)
+                                        + pr.first_day[p], np.arange(a, b))
+                         for i, (p, a, b) in enumerate(zip(sub, s1, s2, strict=True))],
+                        dtype=bool)
+        if good.all():
+            return sub, s, s1, s2
+        keep = np.flatnonzero(good)
+        if not len(keep):
+            return None
+        sub, s1, s2, plant = sub[keep], s1[keep], s2[keep], plant.take(keep)
+    return None
+
+
+def _splice(sim: _Sim, sub: np.ndarray, s: _Sim) -> _Sim:
+    """Replace the pairs ``sub`` of ``sim`` by the re-run ``s`` (whose pairs are 0..len-1)."""
+    sim.end[:, sub] = s.end
+    sim.inbound[:, sub] = s.inbound
+    sim.adj[:, sub] = s.adj
+
+    def merge(a: tuple, b: tuple) -> tuple:
+        drop = np.isin(a[0], sub)
+        return tuple(np.concatenate([x[~drop], sub[y] if i == 0 else y])
+                     for i, (x, y) in enumerate(zip(a, b, strict=True)))
+
+    return _Sim(sim.end, sim.inbound, sim.adj, merge(sim.rcpt, s.rcpt),
+                merge(sim.counts, s.counts))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -364,138 +480,133 @@ def _run_starts(mask: np.ndarray) -> np.ndarray:
 
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("inventory")
-    t_ = ctx.tables
-    products = t_["products"]
-    lines = t_["order_lines"]
-    ships = t_["shipments"]
-    whs = t_["warehouses"]
+    products = ctx.tables["products"]
+    lines = ctx.tables["order_lines"]
+    ships = ctx.tables["shipments"]
+    whs = ctx.tables["warehouses"]
 
-    prod_ids = products["product_id"].to_numpy().astype(str)
-    wh_ids = whs["warehouse_id"].to_numpy().astype(str)
+    prod_ids = products["product_id"].astype(str).to_numpy()
+    wh_ids = whs["warehouse_id"].astype(str).to_numpy()
     n_prod, n_wh = len(prod_ids), len(wh_ids)
     tz, domestic = _warehouse_profile(whs, ctx)
-    zones, zone_of_wh = np.unique(tz.astype(str), return_inverse=True)
+    zones, zone_of_wh = np.unique(tz, return_inverse=True)
 
-    # ---- outbound: shipped order lines → warehouse-local day --------------------------------
+    # ---- outbound: shipped order lines on the warehouse-local day of their shipment --------
     sh = ships[ships["shipped_at"].notna()]
-    sh = sh.drop_duplicates("order_id")
-    s_wh = pd.Index(wh_ids).get_indexer(sh["warehouse_id"].astype(str))
+    s_wh = _lookup(whs["warehouse_id"], sh["warehouse_id"])
     s_day = _local_days(sh["shipped_at"], zone_of_wh[s_wh], zones)
-    li = pd.Index(sh["order_id"]).get_indexer(lines["order_id"])
+    li = _lookup(sh["order_id"], lines["order_id"])
     shipped = li >= 0
     li = li[shipped]
-    l_prod = pd.Index(prod_ids).get_indexer(lines["product_id"].to_numpy()[shipped])
+    l_prod = _lookup(products["product_id"], lines["product_id"])[shipped]
     l_qty = lines["quantity"].to_numpy()[shipped].astype(np.int64)
-    l_wh = s_wh[li]
-    l_day = s_day[li]
+    l_wh, l_day = s_wh[li], s_day[li]
 
-    d_start = ctx.start.value // NS_PER_DAY
-    d_end = ctx.end.value // NS_PER_DAY
+    d_start, d_end = ctx.start.value // NS_PER_DAY, ctx.end.value // NS_PER_DAY
     if len(l_day):
         d_start, d_end = min(d_start, int(l_day.min())), max(d_end, int(l_day.max()))
     T = int(d_end - d_start + 1)
     day0 = pd.Timestamp(d_start * NS_PER_DAY)
     l_day = l_day - d_start
 
-    # ---- stocked pairs: every product × warehouse that ships, plus some slow movers -------
+    # ---- stocked pairs: every product × warehouse that ships, plus slow movers ------------
     key = l_prod.astype(np.int64) * n_wh + l_wh
-    sold_keys = np.unique(key)
-    never = np.setdiff1d(np.arange(n_prod), np.unique(l_prod))
+    never = np.setdiff1d(np.arange(n_prod), l_prod)
     slow = never[rng.random(len(never)) < SLOW_MOVER_SHARE]
     wh_vol = np.bincount(l_wh, weights=l_qty, minlength=n_wh) + 1.0
     slow_wh = rng.choice(n_wh, size=len(slow), p=wh_vol / wh_vol.sum())
-    keys = np.union1d(sold_keys, slow.astype(np.int64) * n_wh + slow_wh)
+    keys = np.union1d(key, slow.astype(np.int64) * n_wh + slow_wh)  # sorted: product, warehouse
     p_prod, p_wh = keys // n_wh, keys % n_wh
     n = len(keys)
-    pair_of_line = np.searchsorted(keys, key)
-    out = np.bincount(pair_of_line * T + l_day, weights=l_qty, minlength=n * T)
-    out = out.reshape(n, T).astype(np.int64)
+    out = np.bincount(l_day * n + np.searchsorted(keys, key), weights=l_qty,
+                      minlength=T * n).astype(np.int64).reshape(T, n)
 
-    # ---- policy parameters ----------------------------------------------------------------
-    dom = domestic[p_wh]
-    lead = np.where(dom, rng.integers(*DOMESTIC_LEAD, n), rng.integers(*OVERSEAS_LEAD, n))
-    rate = out.sum(axis=1) / T
-    # bigger case packs for faster sellers (simulation parameter)
-    pack_i = np.clip(np.searchsorted([0.3, 1.0, 3.0, 8.0, 20.0], rate * 7) +
-                     rng.integers(-1, 2, n), 0, len(PACKS) - 1)
+    # ---- policy parameters and pre-drawn randomness -------------------------------------
+    sold = out.any(axis=0)
+    lead = np.where(domestic[p_wh], rng.integers(*DOMESTIC_LEAD, n),
+                    rng.integers(*OVERSEAS_LEAD, n))
+    weekly = out.sum(axis=0) / T * 7
+    pack_i = np.clip(np.searchsorted([2.0, 7.0, 20.0, 60.0, 150.0], weekly)
+                     + rng.integers(-1, 2, n), 0, len(PACKS) - 1)  # faster sellers, bigger cases
     pack = PACKS[pack_i]
     cover = rng.integers(*COVER_DAYS, n)
-    wh_count_wd = rng.integers(0, 7, n_wh)
-    n_weeks = T // 7 + 2
-    noise = np.exp(PLAN_SIGMA * rng.standard_normal((n, n_weeks)))
-    jitter = rng.integers(*LEAD_JITTER, (n, n_weeks))
-    hit = rng.random((n, n_weeks)) < DISCREPANCY_RATE
-    kind = rng.choice(len(DISCREPANCY_KINDS), size=(n, n_weeks), p=[0.5, 0.35, 0.15])
-    mag = rng.integers(1, 4, (n, n_weeks))
-    sign = np.where(kind == 0, -1, np.where(kind == 2, 1, rng.choice([-1, 1], (n, n_weeks))))
-    mag = np.where(kind == 1, np.minimum(mag, 2), mag)
-    disc = np.where(hit, sign * mag, 0).astype(np.int8)
+    count_wd = rng.integers(0, 7, n_wh)[p_wh]
+    n_weeks = T // 7 + 1
+    noise = np.exp(PLAN_SIGMA * rng.standard_normal((n_weeks, n)))
+    jitter = rng.integers(*LEAD_JITTER, (n_weeks, n)).astype(np.int64)
+    hit = rng.random((n_weeks, n)) < DISCREPANCY_RATE
+    hi, hp = np.nonzero(hit)
+    kind = np.full((n_weeks, n), -1, dtype=np.int8)
+    kind[hi, hp] = rng.choice(len(DISCREPANCY_KINDS), size=len(hi), p=[0.5, 0.35, 0.15])
+    k = kind[hi, hp]
+    mag = np.where(k == 1, rng.integers(1, 3, len(hi)), rng.integers(1, 4, len(hi)))
+    sign = np.where(k == 0, -1, np.where(k == 2, 1, rng.choice([-1, 1], len(hi))))
+    disc = np.zeros((n_weeks, n), dtype=np.int8)
+    disc[hi, hp] = sign * mag
 
-    # planned sales: cumulative true sales, extended past the end at the recent rate
-    h_max = int(OVERSEAS_LEAD[1] + REVIEW_DAYS + 2 + COVER_DAYS[1] + 16)
-    recent = out[:, max(0, T - 28):].mean(axis=1)
-    cum = np.empty((n, T + 1 + h_max), dtype=np.float64)
-    cum[:, 0] = 0
-    np.cumsum(out, axis=1, out=cum[:, 1:T + 1])
-    cum[:, T + 1:] = cum[:, T:T + 1] + recent[:, None] * np.arange(1, h_max + 1)[None, :]
+    # planned sales: cumulative true sales, extended past the end at the last 4 weeks' rate
+    h_max = OVERSEAS_LEAD[1] + REVIEW_DAYS + 2 + COVER_DAYS[1] + LEAD_JITTER[1] + 16
+    cum = np.empty((T + 1 + h_max, n), dtype=np.float64)
+    cum[0] = 0
+    np.cumsum(out, axis=0, out=cum[1:T + 1])
+    recent = out[max(0, T - 28):].mean(axis=0)
+    cum[T + 1:] = cum[T] + np.arange(1, h_max + 1)[:, None] * recent[None, :]
 
-    # first stocked day: launch day or first sale, whichever comes first (0 = from the start)
+    # first stocked day: the launch day or the first sale, whichever is first (0 = opening)
     launch = products["launch_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    first_sale = np.where(out.any(axis=1), np.argmax(out > 0, axis=1), T - 1)
+    first_sale = np.where(sold, np.argmax(out > 0, axis=0), T - 1)
     first_day = np.clip(np.minimum(launch[p_prod] - d_start, first_sale), 0, T - 1)
-    h0 = lead + REVIEW_DAYS + 2 + cover
-    f0 = cum[np.arange(n), np.minimum(first_day + h0, cum.shape[1] - 1)] - cum[
-        np.arange(n), first_day]
+    ar = np.arange(n)
+    f0 = cum[first_day + lead + REVIEW_DAYS + 2 + cover, ar] - cum[first_day, ar]
     opening = np.ceil((f0 + SAFETY_Z * np.sqrt(f0) + 1) / pack).astype(np.int64) * pack
-    opening = np.where(out.any(axis=1), opening, pack * rng.integers(1, 4, n))
+    opening = np.where(sold, opening, pack * rng.integers(1, 4, n))
 
-    pr = _Pairs(first_day, lead, pack, cover, wh_count_wd[p_wh], opening, noise, jitter, disc)
+    pr = _Pairs(first_day, lead, pack, cover, count_wd, opening, noise, jitter, disc)
     wd0 = day0.weekday()
     sim = _simulate(out, cum, pr, _Plant.none(n), wd0)
-
-    # ---- planted stock-outs ---------------------------------------------------------------
-    planted = _plant_stock_outs(rng, out, cum, pr, sim, wd0, n_target=int(
-        np.clip(n // 400, 2, 12)))
+    planted = _plant_stock_outs(rng, out, cum, pr, sim, wd0,
+                                n_target=int(np.clip(n // 400, 2, 12)))
     if planted is not None:
-        sub, plant, sub_sim, s1, s2 = planted
+        sub, sub_sim, s1, s2 = planted
         sim = _splice(sim, sub, sub_sim)
-    else:
-        sub = np.zeros(0, np.int64)
-        s1 = s2 = sub
+    del cum
 
     # ---- tables ---------------------------------------------------------------------------
-    prod_cats = prod_ids
-    wh_cats = wh_ids
-    dates = day0.to_datetime64().astype("datetime64[ns]") + (
-        np.arange(T) * NS_PER_DAY).astype("timedelta64[ns]")
-    active = np.arange(T)[None, :] >= first_day[:, None]
-    end = sim.end
-    start = np.empty_like(end)
-    start[:, 1:] = end[:, :-1]
-    start[:, 0] = np.where(first_day == 0, opening, 0)
-    rows_pair, rows_day = np.nonzero(active)
+    dates = (day0 + pd.to_timedelta(np.arange(T), unit="D")).to_numpy()
+    active = np.arange(T)[:, None] >= first_day[None, :]
+    start = np.empty_like(sim.end)
+    start[0] = np.where(first_day == 0, opening, 0)
+    start[1:] = sim.end[:-1]
+    every = bool(active.all())
+
+    def flat(a: np.ndarray) -> np.ndarray:
+        return a.ravel() if every else a[active]
+
     inventory = pd.DataFrame({
-        "date": dates[rows_day],
-        "product_id": _cat(p_prod[rows_pair], prod_cats),
-        "warehouse_id": _cat(p_wh[rows_pair], wh_cats),
-        "on_hand_start": start[active].astype(np.int64),
-        "inbound": sim.inbound[active].astype(np.int64),
-        "outbound": out[active],
-        "adjustments": sim.adj[active].astype(np.int64),
-        "on_hand_end": end[active].astype(np.int64),
+        "date": np.repeat(dates, active.sum(axis=1)),
+        "product_id": pd.Categorical.from_codes(flat(np.broadcast_to(
+            p_prod.astype(np.int32), (T, n))), categories=prod_ids),
+        "warehouse_id": pd.Categorical.from_codes(flat(np.broadcast_to(
+            p_wh.astype(np.int8 if n_wh < 128 else np.int32), (T, n))), categories=wh_ids),
+        "on_hand_start": flat(start),
+        "inbound": flat(sim.inbound),
+        "outbound": flat(out),
+        "adjustments": flat(sim.adj),
+        "on_hand_end": flat(sim.end),
     })
+    del start
 
     r_pair, r_ord, r_arr, r_qty, r_em = sim.rcpt
-    o = np.lexsort((p_wh[r_pair], p_prod[r_pair], r_arr))
-    r_pair, r_ord, r_arr, r_qty, r_em = (v[o] for v in (r_pair, r_ord, r_arr, r_qty, r_em))
+    o = np.lexsort((r_pair, r_arr))  # by arrival day, product, warehouse
+    r_pair, r_ord, r_arr, r_qty, r_em = (v[o] for v in sim.rcpt)
     cost = products["unit_cost_cny"].to_numpy(dtype=float)[p_prod[r_pair]]
-    cost = cost * np.exp(COST_SIGMA * rng.standard_normal(len(r_pair)))
-    cost = np.where(r_em, cost * rng.uniform(*EMERGENCY_PREMIUM, len(r_pair)), cost)
+    cost = cost * np.exp(COST_SIGMA * rng.standard_normal(len(o)))
+    cost = np.where(r_em, cost * rng.uniform(*EMERGENCY_PREMIUM, len(o)), cost)
     receipts = pd.DataFrame({
-        "receipt_id": _str_ids("GR", len(r_pair), width=7),
-        "product_id": _cat(p_prod[r_pair], prod_cats),
-        "warehouse_id": _cat(p_wh[r_pair], wh_cats),
-        "ordered_date": dates[0] + (r_ord * NS_PER_DAY).astype("timedelta64[ns]"),
+        "receipt_id": fast_ids("GR", len(o), width=7),
+        "product_id": pd.Categorical.from_codes(p_prod[r_pair], categories=prod_ids),
+        "warehouse_id": pd.Categorical.from_codes(p_wh[r_pair], categories=wh_ids),
+        "ordered_date": day0 + pd.to_timedelta(r_ord, unit="D"),
         "arrival_date": dates[r_arr],
         "quantity": r_qty.astype(np.int64),
         "unit_cost_cny": round_cents(cost),
@@ -503,14 +614,13 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
                                                   categories=list(INBOUND_TYPES)),
     })
 
-    c_pair, c_day, c_sys, c_disc = sim.counts
-    o = np.lexsort((p_wh[c_pair], p_prod[c_pair], c_day))
-    c_pair, c_day, c_sys, c_disc = (v[o] for v in (c_pair, c_day, c_sys, c_disc))
+    o = np.lexsort((sim.counts[0], sim.counts[1]))  # by day, product, warehouse
+    c_pair, c_day, c_sys, c_disc = (v[o] for v in sim.counts)
     takes = pd.DataFrame({
-        "stock_take_id": _str_ids("STK", len(c_pair), width=7),
+        "stock_take_id": fast_ids("STK", len(o), width=7),
         "count_date": dates[c_day],
-        "product_id": _cat(p_prod[c_pair], prod_cats),
-        "warehouse_id": _cat(p_wh[c_pair], wh_cats),
+        "product_id": pd.Categorical.from_codes(p_prod[c_pair], categories=prod_ids),
+        "warehouse_id": pd.Categorical.from_codes(p_wh[c_pair], categories=wh_ids),
         "system_qty": c_sys.astype(np.int64),
         "counted_qty": (c_sys + c_disc).astype(np.int64),
         "discrepancy": c_disc.astype(np.int64),
@@ -518,100 +628,20 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- labels ---------------------------------------------------------------------------
     bad = np.flatnonzero(c_disc != 0)
-    k = kind[c_pair[bad], c_day[bad] // 7]
-    kinds = np.asarray(DISCREPANCY_KINDS)[k]
+    kinds = np.asarray(DISCREPANCY_KINDS)[kind[c_day[bad] // 7, c_pair[bad]]]
     detail = [f"{kd}: counted {d:+d} vs system ({s} → {s + d})"
-              for kd, d, s in zip(kinds, c_disc[bad], c_sys[bad], strict=True)]
-    lab = [anomaly_rows("stocktake_discrepancy", "stock_takes",
-                        takes["stock_take_id"].to_numpy()[bad],
-                        start=dates[c_day[bad]], end=dates[c_day[bad]], detail=detail)]
-    if len(sub):
+              for kd, d, s in zip(kinds, c_disc[bad].tolist(), c_sys[bad].tolist(),
+                                  strict=True)]
+    labels = [anomaly_rows("stocktake_discrepancy", "stock_takes",
+                           takes["stock_take_id"].to_numpy()[bad], start=dates[c_day[bad]],
+                           end=dates[c_day[bad]], detail=detail)]
+    if planted is not None:
         ent = [f"{prod_ids[p_prod[p]]}@{wh_ids[p_wh[p]]}" for p in sub]
-        det = [f"stock ran out in warehouse {wh_ids[p_wh[p]]} after the last sale before a "
+        det = [f"stock ran out in warehouse {wh_ids[p_wh[p]]} with the last sale before a "
                f"{int(b - a) - 1}-day sales gap (purchase order cut, later orders delayed); "
                f"restocked on {pd.Timestamp(dates[b]).date()}"
                for p, a, b in zip(sub, s1, s2, strict=True)]
-        lab.append(anomaly_rows("stock_out", "inventory", ent, start=dates[s1],
-                                end=dates[s2 - 1], detail=det))
+        labels.append(anomaly_rows("stock_out", "inventory", ent, start=dates[s1],
+                                   end=dates[s2 - 1], detail=det))
     return {"inventory": inventory, "inbound_receipts": receipts, "stock_takes": takes,
-            "anomalies": pd.concat(lab, ignore_index=True)}
-
-
-def _splice(sim: _Sim, sub: np.ndarray, s: _Sim) -> _Sim:
-    """Replace the rows of pairs ``sub`` by those of the re-run ``s`` (pairs renumbered)."""
-    sim.end[sub] = s.end
-    sim.inbound[sub] = s.inbound
-    sim.adj[sub] = s.adj
-    drop = np.isin(sim.rcpt[0], sub)
-    rc = tuple(np.concatenate([a[~drop], (sub[b] if i == 0 else b)])
-               for i, (a, b) in enumerate(zip(sim.rcpt, s.rcpt, strict=True)))
-    drop = np.isin(sim.counts[0], sub)
-    cc = tuple(np.concatenate([a[~drop], (sub[b] if i == 0 else b)])
-               for i, (a, b) in enumerate(zip(sim.counts, s.counts, strict=True)))
-    return _Sim(sim.end, sim.inbound, sim.adj, rc, cc)
-
-
-def _plant_stock_outs(rng, out, cum, pr: _Pairs, sim: _Sim, wd0: int, n_target: int):
-    """Choose gaps between two sales and re-run those pairs so the shelf is empty in the gap."""
-    n, T = out.shape
-    r_pair, r_ord, r_arr, r_qty, r_em = sim.rcpt
-    reg = ~r_em & (r_ord >= 0)  # placed during the simulation (not the opening stock)
-    # receipts per (pair, arrival day)
-    rk = r_pair * T + r_arr
-    n_at = np.bincount(rk, minlength=n * T).reshape(n, T)
-    em_at = np.bincount(rk[r_em], minlength=n * T).reshape(n, T) > 0
-    last_arr = _run_starts(n_at > 0)
-    disturb = np.cumsum(em_at | (sim.adj != 0), axis=1)
-    # consecutive sale days (s1, s2) of a pair
-    sp, sd = np.nonzero(out > 0)
-    same = sp[1:] == sp[:-1]
-    c_p, c_s1, c_s2 = sp[:-1][same], sd[:-1][same], sd[1:][same]
-    gap = c_s2 - c_s1
-    ok = (gap >= STOCK_OUT_GAP[0]) & (gap <= STOCK_OUT_GAP[1]) & (
-        c_s1 >= pr.first_day[c_p] + 21)
-    c_p, c_s1, c_s2 = c_p[ok], c_s1[ok], c_s2[ok]
-    r = last_arr[c_p, c_s1]
-    ok = r > pr.first_day[c_p]
-    c_p, c_s1, c_s2, r = c_p[ok], c_s1[ok], c_s2[ok], r[ok]
-    ok = (n_at[c_p, r] == 1) & (disturb[c_p, c_s2 - 1] == disturb[c_p, r - 1])
-    c_p, c_s1, c_s2, r = c_p[ok], c_s1[ok], c_s2[ok], r[ok]
-    if not len(c_p):
-        return None
-    # the single regular receipt arriving on r
-    by_key = np.argsort(rk, kind="stable")
-    ri = by_key[np.searchsorted(rk[by_key], c_p * T + r)]
-    e = sim.end[c_p, c_s1].astype(np.int64)
-    ok = reg[ri] & (r_qty[ri] > e) & (e > 0)
-    c_p, c_s1, c_s2, r, ri, e = (v[ok] for v in (c_p, c_s1, c_s2, r, ri, e))
-    if not len(c_p):
-        return None
-    order = rng.permutation(len(c_p))
-    _, first = np.unique(c_p[order], return_index=True)
-    pick = order[first]
-    pick = pick[rng.permutation(len(pick))[:n_target]]
-    pick = pick[np.argsort(c_p[pick])]
-    sub = c_p[pick]
-    plant = _Plant(cut_day=r_ord[ri[pick]].astype(np.int64), cut_qty=e[pick],
-                   hold_until=c_s2[pick].astype(np.int64), quiet_from=r[pick].astype(np.int64))
-    prs = _Pairs(*(getattr(pr, f)[sub] for f in (
-        "first_day", "lead", "pack", "cover", "count_wd", "opening", "noise", "jitter", "disc")))
-    s = _simulate(out[sub], cum[sub], prs, plant, wd0)
-    s1, s2 = c_s1[pick], c_s2[pick]
-    # keep only plants that came out as designed: shelf at 0 exactly on [s1, s2)
-    good = np.ones(len(sub), dtype=bool)
-    for i in range(len(sub)):
-        row = s.end[i, pr.first_day[sub[i]]:]
-        zero = np.flatnonzero(row == 0) + pr.first_day[sub[i]]
-        good[i] = np.array_equal(zero, np.arange(s1[i], s2[i])) and (row >= 0).all()
-    if not good.all():
-        keep = np.flatnonzero(good)
-        if not len(keep):
-            return None
-        plant = _Plant(*(getattr(plant, f)[keep] for f in (
-            "cut_day", "cut_qty", "hold_until", "quiet_from")))
-        sub, s1, s2 = sub[keep], s1[keep], s2[keep]
-        prs = _Pairs(*(getattr(pr, f)[sub] for f in (
-            "first_day", "lead", "pack", "cover", "count_wd", "opening", "noise", "jitter",
-            "disc")))
-        s = _simulate(out[sub], cum[sub], prs, plant, wd0)
-    return sub, plant, s, s1, s2
+            "anomalies": pd.concat(labels, ignore_index=True)}

@@ -53,6 +53,7 @@ from cbec_sim.tables._util import (
     str_series,
 )
 from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.orders import STATUSES as ORDER_STATUSES
 
 SERVICE_TYPES = ("postal", "express", "dedicated_line", "overseas_warehouse")
 WAREHOUSE_TYPES = ("domestic", "overseas_warehouse", "platform_warehouse")
@@ -63,6 +64,9 @@ EVENTS = ("picked_up", "departed_origin", "arrived_destination", "customs_cleare
 NS_HOUR = 3_600 * 10**9
 
 ALL = "*"
+#: Largest parcel accepted, length + width + height in cm: 90 cm is the UPU small-packet limit;
+#: the others are teaching values.
+_MAX_DIMS = {"postal": 90, "dedicated_line": 200, "express": 400, "overseas_warehouse": 300}
 #: Carrier services (teaching values). on_time: published target; lost: base loss rate;
 #: damage: damage-risk factor; ret: undeliverable return fee as a share of the freight.
 _CARRIERS: tuple[dict, ...] = (
@@ -182,6 +186,8 @@ CARRIERS = register(TableSpec(
         Column("handling_fee_cny", "money", "per-parcel registration / handling fee",
                unit="CNY", ge=0),
         Column("max_weight_kg", "float", "heaviest parcel accepted", unit="kg", ge=0),
+        Column("max_dims_sum_cm", "float", "largest parcel accepted: length + width + height",
+               unit="cm", ge=0),
         Column("transit_days_min", "int", "promised transit time, fastest", unit="days",
                ge=0),
         Column("transit_days_max", "int", "promised transit time, slowest: a parcel is late "
@@ -327,6 +333,7 @@ def build_carriers(markets: tuple[str, ...], ow_markets: list[str],
             "weight_step_kg": c["step"], "first_weight_kg": c["first"],
             "first_weight_fee_cny": c["first_fee"], "additional_per_kg_cny": float(c["per_kg"]),
             "handling_fee_cny": float(c["handling"]), "max_weight_kg": float(c["max_kg"]),
+            "max_dims_sum_cm": float(_MAX_DIMS[c["type"]]),
             "transit_days_min": c["tmin"], "transit_days_max": c["tmax"],
             "on_time_target": c["on_time"], "return_fee_pct": c["ret"],
             "tracking_format": c["fmt"],
@@ -387,6 +394,18 @@ def _build_warehouses(ctx: Context, stores: pd.DataFrame, rng: np.random.Generat
     return wh, wh_of_store
 
 
+def _group_max(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Maximum of ``values`` per group id 0…n-1 (reduceat when rows are grouped)."""
+    if len(group) and (np.diff(group) >= 0).all():
+        out = np.zeros(n)
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        out[group[starts]] = np.maximum.reduceat(values, starts)
+        return out
+    out = np.zeros(n)
+    np.maximum.at(out, group, values)
+    return out
+
+
 def _parcels(ctx: Context, orders: pd.DataFrame, oi: np.ndarray) -> dict[str, np.ndarray]:
     """Per shipped order: units, weight, box dimensions, fragile flag (vectorised over lines)."""
     lines = ctx.tables["order_lines"]
@@ -403,20 +422,16 @@ def _parcels(ctx: Context, orders: pd.DataFrame, oi: np.ndarray) -> dict[str, np
     units = np.bincount(lo, weights=qty, minlength=n)[oi]
     net_w = np.bincount(lo, weights=w * qty, minlength=n)[oi]
     vol = np.bincount(lo, weights=L * W * H * qty, minlength=n)[oi]
-    big = np.bincount(lo, weights=np.maximum(L, W) * 0 + 0, minlength=n)  # placeholder shape
-    big = np.zeros(n)
-    wide = np.zeros(n)
-    tall = np.zeros(n)
-    np.maximum.at(big, lo, np.maximum(L, W))
-    np.maximum.at(wide, lo, np.minimum(L, W))
-    np.maximum.at(tall, lo, H)
+    big = _group_max(lo, np.maximum(L, W), n)[oi]
+    wide = _group_max(lo, np.minimum(L, W), n)[oi]
+    tall = _group_max(lo, H, n)[oi]
     fr = np.bincount(lo, weights=frag, minlength=n)[oi] > 0
-    big, wide, tall = big[oi], wide[oi], tall[oi]
     # packaging: carton / mailer 40 g + 15 g per unit (protective packing +60 g if fragile)
     actual = np.round(net_w + 0.04 + 0.015 * units + 0.06 * fr, 3)
-    length = np.ceil(big + 2)
-    width = np.ceil(wide + 2)
-    height = np.ceil(np.maximum(tall, vol * 1.1 / (big * wide)) + 2)
+    # product dimensions are already packed sizes: the parcel adds 1 cm of slack per side
+    length = np.ceil(big + 1)
+    width = np.ceil(wide + 1)
+    height = np.ceil(np.maximum(tall, vol * 1.1 / (big * wide)) + 1)
     return {"units": units.astype(np.int64), "actual": actual, "L": length, "W": width,
             "H": height, "fragile": fr}
 
@@ -433,7 +448,8 @@ def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndar
     for j, c in enumerate(direct):
         row = car.iloc[c]
         served = np.isin(np.asarray(markets), row["markets"].split("|"))
-        ok = served[market_code] & (p["actual"] <= row["max_weight_kg"])
+        ok = (served[market_code] & (p["actual"] <= row["max_weight_kg"])
+              & (p["L"] + p["W"] + p["H"] <= row["max_dims_sum_cm"]))
         cost = _freight(row, p)
         mid = 0.5 * (row["transit_days_min"] + row["transit_days_max"])
         u = (-2.5 * cost / (0.15 * value_cny + 25.0) - 0.07 * mid
@@ -496,7 +512,7 @@ def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarra
             nd = {"": 10, "1Z": 16}.get(pre, 12)
             start = int(rng.integers(10 ** (nd - 1), 3 * 10 ** (nd - 1)))
             step = rng.integers(1, 9, k).cumsum()
-            digits = digit_chars(start + step, nd) if nd <= 18 else None
+            digits = digit_chars(start + step, nd)
             head = np.tile(np.frombuffer(pre.encode(), np.uint8), (k, 1))
             chars = np.hstack([head, digits])
         parts.append(fixed_width_str(chars))
@@ -629,16 +645,19 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     tmax = car["transit_days_max"].to_numpy(float)
     tmin = car["transit_days_min"].to_numpy(float)
     sigma = np.where(car["service_type"].to_numpy() == "postal", 0.28, 0.22)
-    true_on_time = np.clip(car["on_time_target"].to_numpy() + rng.normal(-0.02, 0.025,
+    true_on_time = np.clip(car["on_time_target"].to_numpy() + rng.normal(-0.01, 0.02,
                                                                           len(car)), 0.6, 0.99)
     z = np.array([NormalDist().inv_cdf(q) for q in true_on_time])
     # median such that P(T < tmax + 1) = true on-time (transit counted in whole days)
-    median = (tmax + 1) * np.exp(-sigma * z)
+    median = (tmax + 0.7) * np.exp(-sigma * z)
     slow = np.array([_MARKET_SLOW.get(m, 1.0) for m in markets])[market_code]
     slow = np.where(ow, 1.0, slow)
     ship_doy = (shipped_ns - ctx.start.value) // NS_PER_DAY
-    ship_md = pd.to_datetime(shipped_ns).strftime("%m-%d").to_numpy()
-    in_peak = (ship_md >= "11-15") | (ship_md <= "01-05")
+    sd = shipped_ns.astype("datetime64[ns]").astype("datetime64[D]")
+    month_start = sd.astype("datetime64[M]")
+    md = ((month_start - sd.astype("datetime64[Y]").astype("datetime64[M]")).astype(np.int64)
+          * 100 + 100 + (sd - month_start.astype("datetime64[D]")).astype(np.int64) + 1)
+    in_peak = (md >= 1115) | (md <= 105)
     T = median[ci] * slow * np.where(in_peak, 1.12, 1.0) * np.exp(
         sigma[ci] * rng.standard_normal(n))
     T = np.maximum(T, np.maximum(tmin[ci] - 1, 0.6))
@@ -768,7 +787,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
         "shipping_cost_cny": cost, "goods_value_cny": goods_cny,
         "declared_value_usd": declared, "promised_days": promised,
         "delivered_at": pd.to_datetime(deliv_out.astype("datetime64[ns]"), utc=True),
-        "transit_days": pd.array(np.where(is_deliv, transit, 0), dtype="Int64"),
+        "transit_days": pd.arrays.IntegerArray(np.where(is_deliv, transit, 0), ~is_deliv),
         "is_late_delivery": is_deliv & (transit > promised),
         "is_lost": is_lost, "is_damaged": damaged,
         "status": pd.Categorical.from_codes(status, categories=SHIPMENT_STATUSES),
@@ -777,15 +796,12 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
         "return_fee_cny": np.where(is_undeliv, ret_fee, np.nan),
         "closed_at": pd.to_datetime(closed_out.astype("datetime64[ns]"), utc=True),
     })
-    shipments.loc[~is_deliv, "transit_days"] = pd.NA
 
     labels.append(anomaly_rows(
         "lost_parcel_cluster", "shipments", sid.to_numpy()[cluster & is_lost],
         store_id=store_ids.to_numpy(zero_copy_only=False)[cluster & is_lost],
-        start=pd.to_datetime(shipped_ns[cluster]).min().tz_localize(None).normalize()
-        if cluster.any() else None,
-        end=pd.to_datetime(shipped_ns[cluster]).max().tz_localize(None).normalize()
-        if cluster.any() else None,
+        start=pd.Timestamp(shipped_ns[cluster].min()).normalize() if cluster.any() else None,
+        end=pd.Timestamp(shipped_ns[cluster].max()).normalize() if cluster.any() else None,
         detail="parcel lost in a cluster: one carrier × market lost ~40% of parcels "
                "shipped over a few days"))
     if len(m_stores):
@@ -813,10 +829,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     st[oi] = ship_status
     out["shipped_at"] = pd.to_datetime(shipped_full.astype("datetime64[ns]"), utc=True)
     out["delivered_at"] = pd.to_datetime(deliv_full.astype("datetime64[ns]"), utc=True)
-    out["status"] = pd.Categorical(st, categories=orders["status"].cat.categories
-                                   if isinstance(orders["status"].dtype, pd.CategoricalDtype)
-                                   else ("cancelled", "awaiting_shipment", "shipped",
-                                         "delivered", "lost", "returned"))
+    out["status"] = pd.Categorical(st, categories=ORDER_STATUSES)
 
     carriers = car.drop(columns=["_lost", "_damage", "_pre"])
     return {"carriers": carriers, "warehouses": wh, "shipments": shipments,

@@ -36,7 +36,7 @@ from cbec_sim.rules import (
     round_cents,
 )
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import make_ids, weighted_choice_by_group
+from cbec_sim.tables._util import make_ids, take, weighted_choice_by_group
 from cbec_sim.tables.labels import anomaly_rows
 
 _CAT = catalog()
@@ -375,18 +375,23 @@ def _month_index(ctx) -> tuple[pd.DatetimeIndex, int]:
 
 def _event_lift(months: pd.DatetimeIndex, markets: list[str], cat) -> np.ndarray:
     """Mean daily retail-event lift per market and month (1.0 = no event), shape (M, T)."""
+    first = months[0].date()
     days = pd.date_range(months[0], months[-1] + pd.offsets.MonthEnd(0), freq="D")
+    n_days = len(days)
     mi = (days.year - months[0].year) * 12 + days.month - months[0].month
+    per_month = np.bincount(mi, minlength=len(months))
+    years = range(months[0].year, months[-1].year + 1)
+    offsets: dict[str, np.ndarray] = {}  # event -> day offsets inside the range
     out = np.ones((len(markets), len(months)))
     for k, m in enumerate(markets):
-        lift = np.ones(len(days))
-        pt = cal.peak_table(days, {m: list(cat.markets.loc[m, "peaks"])})
-        if len(pt):
-            idx = days.get_indexer(pt["date"])
-            ok = idx >= 0
-            np.maximum.at(lift, idx[ok], pt["event"].map(cal.PEAK_LIFT).to_numpy()[ok])
-        out[k] = np.bincount(mi, weights=lift, minlength=len(months)) / np.bincount(
-            mi, minlength=len(months))
+        lift = np.ones(n_days)
+        for e in cat.markets.loc[m, "peaks"]:
+            if e not in offsets:
+                off = np.array([(d - first).days for y in years for d in cal.event_days(e, y)],
+                               dtype=np.int64)
+                offsets[e] = off[(off >= 0) & (off < n_days)]
+            np.maximum.at(lift, offsets[e], cal.PEAK_LIFT[e])
+        out[k] = np.bincount(mi, weights=lift, minlength=len(months)) / per_month
     return out
 
 
@@ -485,7 +490,7 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
     n_inf = min(len(rest), max(1, round(0.08 * n_cm)))
     infl = rng.choice(rest, size=n_inf, replace=False)
     ic, im = np.unravel_index(infl, (C, M))
-    tb = rng.integers(6, max(7, T - 4), n_inf)
+    tb = rng.integers(9, max(10, T - 6), n_inf)  # leave months on both sides to see it
     g1 = growth[ic, im]
     jump = rng.uniform(0.25, 0.45, n_inf)
     g2 = np.where(g1 > 0.05, g1 - jump, g1 + jump)
@@ -654,22 +659,18 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     listings = np.maximum(1, np.rint(lst0[..., None] * (np.exp(logw) / ref) ** 0.4 * ramp))
     listings = listings.astype(np.int64)
 
-    ci, mi, bi, ti = np.nonzero(active)
+    ci, mi, ti, bi = np.nonzero(active.transpose(0, 1, 3, 2))  # rows ordered c, m, t, b
     names = np.array(BRAND_POOL, dtype=object)
     df = pd.DataFrame({
         "month": cm_months.to_numpy()[ti],
         "category": _cat(cats, ci, CATEGORIES),
         "market": _cat(mk, mi, MARKETS),
-        "brand": names[brand_idx[ci, mi, bi]],
+        "brand": take(BRAND_POOL, brand_idx[ci, mi, bi]),
         "gmv_usd": gmv[ci, mi, bi, ti],
         "units": units[ci, mi, bi, ti],
         "avg_price_usd": avg[ci, mi, bi, ti],
         "n_listings": listings[ci, mi, bi, ti],
-        "_slot": bi, "_t": ti,
     })
-    df = df.sort_values(["category", "market", "month", "_slot"], kind="stable")
-    df = df.drop(columns=["_slot", "_t"]).reset_index(drop=True)
-    df["brand"] = df["brand"].astype(str)
 
     s_end = np.minimum(T, ts + dur) - 1
     ent = [f"{cats[c]}|{mk[m]}|{names[brand_idx[c, m, b]]}" for c, m, b in

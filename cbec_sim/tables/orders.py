@@ -214,9 +214,12 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
 
     # 3. fraud-like velocity bursts: one account, several orders within an hour (labelled)
     burst = np.zeros(n, bool)
-    for sd in rng.choice(n, max(1, n // 4000), replace=False):  # a few bursts
-        lo_, hi_ = np.searchsorted(created_ns, [created_ns[sd] - 2 * NS_PER_DAY,
-                                                created_ns[sd] + 2 * NS_PER_DAY])
+    n_bursts, done = max(3, n // 4000), 0
+    for sd in rng.choice(n, min(n, 4 * n_bursts), replace=False):  # a few bursts
+        if done == n_bursts:
+            break
+        lo_, hi_ = np.searchsorted(created_ns, [created_ns[sd] - 7 * NS_PER_DAY,
+                                                created_ns[sd] + 7 * NS_PER_DAY])
         near = np.arange(lo_, hi_)
         near = near[(s_idx[near] == s_idx[sd]) & (near != sd) & ~burst[near]]
         k = min(len(near), int(rng.integers(3, 7)))
@@ -228,6 +231,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         created_ns[take_] = created_ns[sd] + jitter
         d_idx[take_] = d_idx[sd]
         burst[take_] = True
+        done += 1
 
     # 4. lines: basket size and listings ∝ popularity within the store
     n_lines = np.minimum(rng.geometric(0.68, n), 8)
