@@ -142,11 +142,9 @@ STOCK_TAKES = register(TableSpec(
 # helpers
 
 
-def _fixed_width(values) -> np.ndarray | None:
-    """Zero-copy ``S<w>`` view of a string column whose values all have the same width."""
-    if isinstance(values, pd.Series) and values.dtype != "str":
-        return None
-    a = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+def _fixed_width(values: pd.Series) -> np.ndarray | None:
+    """``(n, width)`` uint8 matrix of a string column whose values all have the same width."""
+    a = pa.array(values)
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
     if not len(a) or a.null_count or not (pa.types.is_string(a.type)
@@ -155,36 +153,55 @@ def _fixed_width(values) -> np.ndarray | None:
     a = a.cast(pa.large_string())
     _, off_buf, data_buf = a.buffers()
     off = np.frombuffer(off_buf, dtype=np.int64)[a.offset: a.offset + len(a) + 1]
-    w = np.diff(off)
-    if w[0] == 0 or (w != w[0]).any():
+    w = int(off[1] - off[0])
+    if w == 0 or off[-1] - off[0] != w * len(a) or (np.diff(off) != w).any():
         return None
-    return np.frombuffer(data_buf, dtype=np.uint8)[off[0]:off[-1]].view(f"S{w[0]}")
+    return np.frombuffer(data_buf, dtype=np.uint8)[off[0]:off[-1]].reshape(len(a), w)
 
 
 def _lookup(parent: pd.Series, child: pd.Series) -> np.ndarray:
-    """Position of each ``child`` value in the unique ``parent`` values (-1 when absent).
+    """Position of each ``child`` value among the unique ``parent`` values (-1 when absent).
 
-    Fast path for fixed-width ids (``P00001``, ``O00000001`` …): binary search on their bytes.
+    Fast path for fixed-width ids (``P00001``, ``O00000001`` …): the characters that vary
+    are packed into one integer per id and located by binary search.
     """
     if isinstance(child.dtype, pd.CategoricalDtype):
         pos = _lookup(parent, pd.Series(child.cat.categories.astype(str), dtype="str"))
         codes = child.cat.codes.to_numpy()
         return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1)
-    if not isinstance(parent.dtype, pd.StringDtype):
-        parent = parent.astype("str")
-    if not isinstance(child.dtype, pd.StringDtype):
-        child = child.astype("str")
+    parent, child = parent.astype("str"), child.astype("str")
     p, c = _fixed_width(parent), _fixed_width(child)
-    if p is not None and c is not None and p.dtype == c.dtype:
-        srt = bool((p[1:] > p[:-1]).all())
-        order = None if srt else np.argsort(p, kind="stable")
-        ps = p if srt else p[order]
-        pos = np.minimum(np.searchsorted(ps, c), len(ps) - 1)
-        hit = ps[pos] == c
-        if not srt:
-            pos = order[pos]
-        return np.where(hit, pos, -1)
-    return pd.Index(parent).get_indexer(child)
+    if p is None or c is None or p.shape[1] != c.shape[1]:
+        return pd.Index(parent).get_indexer(child)
+    const = (p == p[0]).all(axis=0)
+    var = np.flatnonzero(~const)
+    if len(var) > 8:
+        return pd.Index(parent).get_indexer(child)
+    c_ok = np.ones(len(c), dtype=bool)
+    for j in np.flatnonzero(const):
+        c_ok &= c[:, j] == p[0, j]
+
+    digits = all(((m[:, j] >= 48) & (m[:, j] <= 57)).all() for m in (p, c) for j in var)
+    base = np.uint64(10 if digits else 256)
+
+    def pack(m: np.ndarray) -> np.ndarray:  # the varying characters as one integer
+        k = np.zeros(len(m), dtype=np.uint64)
+        for j in var:
+            k = k * base + (m[:, j] - 48 if digits else m[:, j])
+        return k
+
+    pk, ck = pack(p), pack(c)
+    lo, hi = int(pk.min()), int(pk.max())
+    if hi - lo < 4 * len(pk) + 4096:  # dense ids (running numbers): direct table
+        table = np.full(hi - lo + 1, -1, dtype=np.int64)
+        table[(pk - np.uint64(lo)).astype(np.int64)] = np.arange(len(pk))
+        inside = c_ok & (ck >= np.uint64(lo)) & (ck <= np.uint64(hi))
+        off = np.where(inside, ck - np.uint64(lo), 0).astype(np.int64)
+        return np.where(inside, table[off], -1)
+    order = np.argsort(pk, kind="stable")
+    ps = pk[order]
+    pos = np.minimum(np.searchsorted(ps, ck), len(ps) - 1)
+    return np.where((ps[pos] == ck) & c_ok, order[pos], -1)
 
 
 _TZ_COLUMNS = ("timezone", "tz", "time_zone")
@@ -475,6 +492,43 @@ def _splice(sim: _Sim, sub: np.ndarray, s: _Sim) -> _Sim:
                 merge(sim.counts, s.counts))
 
 
+def _ledger(sim: _Sim, out: np.ndarray, first_day: np.ndarray, opening: np.ndarray,
+            dates: np.ndarray, p_prod: np.ndarray, p_wh: np.ndarray, prod_ids: np.ndarray,
+            wh_ids: np.ndarray) -> pd.DataFrame:
+    """The ``inventory`` table: one row per stocked pair and day, ordered by day then pair.
+
+    The integer columns are written straight into one 2-D block so that pandas adopts it
+    without another copy (the table has millions of rows).
+    """
+    T, n = out.shape
+    active = np.arange(T)[:, None] >= first_day[None, :]
+    rows = None if active.all() else np.flatnonzero(active)
+    N = T * n if rows is None else len(rows)
+    block = np.empty((5, N), dtype=np.int64)
+
+    def put(k: int, a: np.ndarray) -> None:
+        if rows is None:
+            block[k] = a.ravel()
+        else:
+            np.take(a.ravel(), rows, out=block[k])
+
+    start = np.empty_like(sim.end)
+    start[0] = np.where(first_day == 0, opening, 0)
+    start[1:] = sim.end[:-1]
+    for k, a in enumerate((start, sim.inbound, out, sim.adj, sim.end)):
+        put(k, a)
+    del start
+    df = pd.DataFrame(block.T, columns=["on_hand_start", "inbound", "outbound", "adjustments",
+                                        "on_hand_end"], copy=False)
+    pair = np.tile(np.arange(n), T) if rows is None else rows % n
+    df.insert(0, "date", np.repeat(dates, active.sum(axis=1)))
+    df.insert(1, "product_id", pd.Categorical.from_codes(p_prod.astype(np.int32)[pair],
+                                                         categories=prod_ids))
+    df.insert(2, "warehouse_id", pd.Categorical.from_codes(
+        p_wh.astype(np.int8 if len(wh_ids) < 128 else np.int32)[pair], categories=wh_ids))
+    return df
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -511,14 +565,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- stocked pairs: every product × warehouse that ships, plus slow movers ------------
     key = l_prod.astype(np.int64) * n_wh + l_wh
-    never = np.setdiff1d(np.arange(n_prod), l_prod)
+    never = np.flatnonzero(np.bincount(l_prod, minlength=n_prod) == 0)
     slow = never[rng.random(len(never)) < SLOW_MOVER_SHARE]
     wh_vol = np.bincount(l_wh, weights=l_qty, minlength=n_wh) + 1.0
     slow_wh = rng.choice(n_wh, size=len(slow), p=wh_vol / wh_vol.sum())
-    keys = np.union1d(key, slow.astype(np.int64) * n_wh + slow_wh)  # sorted: product, warehouse
+    stocked = np.bincount(key, minlength=n_prod * n_wh) > 0
+    stocked[slow * n_wh + slow_wh] = True
+    keys = np.flatnonzero(stocked)  # pairs sorted by product, then warehouse
     p_prod, p_wh = keys // n_wh, keys % n_wh
     n = len(keys)
-    out = np.bincount(l_day * n + np.searchsorted(keys, key), weights=l_qty,
+    pair_no = np.cumsum(stocked) - 1
+    out = np.bincount(l_day * n + pair_no[key], weights=l_qty,
                       minlength=T * n).astype(np.int64).reshape(T, n)
 
     # ---- policy parameters and pre-drawn randomness -------------------------------------
@@ -573,31 +630,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- tables ---------------------------------------------------------------------------
     dates = (day0 + pd.to_timedelta(np.arange(T), unit="D")).to_numpy()
-    active = np.arange(T)[:, None] >= first_day[None, :]
-    start = np.empty_like(sim.end)
-    start[0] = np.where(first_day == 0, opening, 0)
-    start[1:] = sim.end[:-1]
-    every = bool(active.all())
+    inventory = _ledger(sim, out, first_day, opening, dates, p_prod, p_wh, prod_ids, wh_ids)
+    sim.end = sim.inbound = sim.adj = out = None  # free the day × pair matrices
 
-    def flat(a: np.ndarray) -> np.ndarray:
-        return a.ravel() if every else a[active]
-
-    inventory = pd.DataFrame({
-        "date": np.repeat(dates, active.sum(axis=1)),
-        "product_id": pd.Categorical.from_codes(flat(np.broadcast_to(
-            p_prod.astype(np.int32), (T, n))), categories=prod_ids),
-        "warehouse_id": pd.Categorical.from_codes(flat(np.broadcast_to(
-            p_wh.astype(np.int8 if n_wh < 128 else np.int32), (T, n))), categories=wh_ids),
-        "on_hand_start": flat(start),
-        "inbound": flat(sim.inbound),
-        "outbound": flat(out),
-        "adjustments": flat(sim.adj),
-        "on_hand_end": flat(sim.end),
-    })
-    del start
-
-    r_pair, r_ord, r_arr, r_qty, r_em = sim.rcpt
-    o = np.lexsort((r_pair, r_arr))  # by arrival day, product, warehouse
+    o = np.lexsort((sim.rcpt[0], sim.rcpt[2]))  # by arrival day, product, warehouse
     r_pair, r_ord, r_arr, r_qty, r_em = (v[o] for v in sim.rcpt)
     cost = products["unit_cost_cny"].to_numpy(dtype=float)[p_prod[r_pair]]
     cost = cost * np.exp(COST_SIGMA * rng.standard_normal(len(o)))

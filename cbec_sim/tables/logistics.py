@@ -523,33 +523,58 @@ def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarra
     return arr.take(pa.array(order))
 
 
+def _ns(s: pd.Series) -> np.ndarray:
+    """Int64 nanoseconds of a datetime column (NaT → min int64), no object round trip."""
+    a = s.array
+    if hasattr(a, "asi8"):
+        return np.asarray(a.asi8)
+    return s.to_numpy("datetime64[ns]").astype(np.int64)
+
+
+def _month_day(ns: np.ndarray) -> np.ndarray:
+    """Month × 100 + day of UTC timestamps (e.g. 1115 for 15 November)."""
+    d = ns.astype("datetime64[ns]").astype("datetime64[D]")
+    m = d.astype("datetime64[M]")
+    month = m.astype(np.int64) % 12 + 1
+    return month * 100 + (d - m.astype("datetime64[D]")).astype(np.int64) + 1
+
+
+import os as _os, time as _time
+_TT = [0.0]
+def _tick(label):
+    if _os.environ.get("CBEC_TICK"):
+        now = _time.process_time(); print(f"{now - _TT[0]:6.3f} {label}"); _TT[0] = now
+
+
 def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear pipeline)
+    _tick("start")
     rng = ctx.rng("logistics")
     cat = ctx.catalog
     orders = ctx.tables["orders"]
     stores = ctx.tables["stores"].reset_index(drop=True)
     snap = _snapshot_ns(ctx)
+    nat = np.iinfo(np.int64).min
     labels: list[pd.DataFrame] = []
 
+    _tick("who ships what, from where")
     # ---- who ships what, from where -------------------------------------------------
-    paid_ns = orders["paid_at"].to_numpy("datetime64[ns]").astype(np.int64)
-    paid = ~orders["paid_at"].isna().to_numpy()
-    ok = paid & orders["cancelled_at"].isna().to_numpy()
+    paid_all = _ns(orders["paid_at"])
+    ok = (paid_all != nat) & (_ns(orders["cancelled_at"]) == nat)
     oi = np.flatnonzero(ok)
-    n = len(oi)
+    paid_ns = paid_all[oi]
     store_code = parent_index(stores["store_id"], orders["store_id"])[oi]
     markets = list(cat.market_codes)
-    market_code = pd.Categorical(orders["market"].astype(str).to_numpy()[oi],
-                                 categories=markets).codes.astype(np.int64)
+    s_market = np.array([markets.index(m) for m in stores["market"].astype(str)], np.int64)
+    market_code = s_market[store_code]
     ful = stores["fulfilment"].astype(str).to_numpy()
-    ow_m = sorted(set(stores.loc[ful == "overseas_warehouse", "market"].astype(str)),
-                  key=markets.index)
-    pw_m = sorted(set(stores.loc[ful == "platform_warehouse", "market"].astype(str)),
-                  key=markets.index)
+    ow_m = [m for m in markets if m in set(stores["market"].astype(str)[ful == "overseas_warehouse"])]
+    pw_m = [m for m in markets if m in set(stores["market"].astype(str)[ful == "platform_warehouse"])]
     car = build_carriers(ctx.markets, ow_m, pw_m)
     wh, wh_of_store = _build_warehouses(ctx, stores, rng)
+    n_st = len(stores)
     wi = wh_of_store[store_code]
-    s_ful = ful[store_code]
+    ful_code = np.select([ful == "overseas_warehouse", ful == "platform_warehouse"], [1, 2], 0)
+    s_ful = ful_code[store_code]
 
     p = _parcels(ctx, orders, oi)
     fx = orders["fx_rate_cny"].to_numpy(float)[oi]
@@ -557,147 +582,144 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
                    - orders["discount_amount"].to_numpy(float))[oi]
     goods_cny = rules.round_cents(goods_local * fx)
 
+    _tick("carrier choice")
     # ---- carrier choice -------------------------------------------------------------
     stype = car["service_type"].to_numpy()
     direct = np.flatnonzero(stype != "overseas_warehouse")
+    n = len(oi)
     ci = np.empty(n, np.int64)
-    merch = s_ful == "merchant"
+    merch = s_ful == 0
     ci[merch] = _choose_carrier(rng, car, direct, market_code[merch], markets,
-                                store_code[merch], len(stores), goods_cny[merch],
+                                store_code[merch], n_st, goods_cny[merch],
                                 {k: v[merch] for k, v in p.items()})
     name = car["name"].to_numpy()
-    for f, cname in (("overseas_warehouse", "WayPoint Overseas-Warehouse Delivery"),
-                     ("platform_warehouse", "Platform Fulfilment Network")):
+    for f, cname in ((1, "WayPoint Overseas-Warehouse Delivery"),
+                     (2, "Platform Fulfilment Network")):
         if (s_ful == f).any():
             ci[s_ful == f] = int(np.flatnonzero(name == cname)[0])
+    used_carriers = np.flatnonzero(np.bincount(ci, minlength=len(car)))
 
+    _tick("weights and freight for the chosen service")
     # ---- weights and freight for the chosen service ---------------------------------
     vol = np.empty(n)
     cw = np.empty(n)
     cost = np.empty(n)
-    for c in np.unique(ci):
-        sel = ci == c
+    for c in used_carriers:
+        sel = np.flatnonzero(ci == c)
         row = car.iloc[c]
-        sub = {k: v[sel] for k, v in p.items()}
-        vol[sel] = rules.volumetric_weight_kg(sub["L"], sub["W"], sub["H"],
-                                              int(row["volumetric_divisor"]))
-        cw[sel] = rules.chargeable_weight_kg(sub["actual"], vol[sel],
-                                             float(row["weight_step_kg"]))
-        cost[sel] = rules.shipping_cost_cny(cw[sel], row["first_weight_kg"],
+        v = rules.volumetric_weight_kg(p["L"][sel], p["W"][sel], p["H"][sel],
+                                       int(row["volumetric_divisor"]))
+        w = rules.chargeable_weight_kg(p["actual"][sel], v, float(row["weight_step_kg"]))
+        vol[sel], cw[sel] = v, w
+        cost[sel] = rules.shipping_cost_cny(w, row["first_weight_kg"],
                                             row["first_weight_fee_cny"],
                                             row["additional_per_kg_cny"],
                                             row["handling_fee_cny"])
 
+    _tick("ship timing: cut-off rule in the warehouse's time zone")
     # ---- ship timing: cut-off rule in the warehouse's time zone ----------------------
     wtz = wh["tz"].to_numpy()
+    tz_groups = [(t, np.isin(wi, np.flatnonzero(wtz == t))) for t in dict.fromkeys(wtz)]
     paid_local = np.empty(n, np.int64)
-    for t in np.unique(wtz[wi]):
-        sel = wtz[wi] == t
-        paid_local[sel] = _local_naive(paid_ns[oi][sel], t)
-    planned = rules.planned_ship_date(paid_local.astype("datetime64[ns]")).astype(np.int64)
-    ship_by = rules.ship_by_date(paid_local.astype("datetime64[ns]")).astype(np.int64)
-    day_idx = np.clip((paid_ns[oi] - ctx.start.value) // NS_PER_DAY, 0, ctx.n_days - 1)
-    peak = np.isin(pd.DatetimeIndex(ctx.days).strftime("%m-%d").to_numpy()[day_idx],
-                   [f"11-{d:02d}" for d in range(20, 31)] + [f"12-{d:02d}" for d in
-                                                             range(1, 21)])
-    p_slip = rng.uniform(0.01, 0.04, len(stores))[store_code] * np.where(peak, 2.5, 1.0)
+    for t, sel in tz_groups:
+        if sel.any():
+            paid_local[sel] = _local_naive(paid_ns[sel], t)
+    planned = rules.planned_ship_date(paid_local.view("datetime64[ns]")).view(np.int64)
+    ship_by = rules.ship_by_date(paid_local.view("datetime64[ns]")).view(np.int64)
+    md_paid = _month_day(paid_ns)
+    peak = (md_paid >= 1120) & (md_paid <= 1220)
+    p_slip = rng.uniform(0.01, 0.04, n_st)[store_code] * np.where(peak, 2.5, 1.0)
     # planted: one store's late shipments surge in the last 60 days (account-health breach)
-    last60 = paid_ns[oi] >= snap - 55 * NS_PER_DAY
-    vol_store = np.bincount(store_code[last60], minlength=len(stores))
-    bad_store = int(np.argmax(vol_store * rng.uniform(0.8, 1.2, len(stores))))
+    last60 = paid_ns >= snap - 55 * NS_PER_DAY
+    vol_store = np.bincount(store_code[last60], minlength=n_st)
+    bad_store = int(np.argmax(vol_store * rng.uniform(0.8, 1.2, n_st)))
     surge = last60 & (store_code == bad_store)
-    p_slip = np.where(surge, 0.3, p_slip)
+    p_slip[surge] = 0.3
     slip = rng.random(n) < p_slip
-    extra = np.where(slip, rng.geometric(0.5, n), 0)
-    extra = np.where(surge & slip, np.maximum(extra, 2) + rng.integers(0, 3, n), extra)
+    k_slip = int(slip.sum())
+    extra = np.zeros(n, np.int64)
+    extra[slip] = rng.geometric(0.5, k_slip)
+    bump = slip & surge
+    extra[bump] = np.maximum(extra[bump], 2) + rng.integers(0, 3, int(bump.sum()))
     ship_day = rules.roll_to_workday(planned + extra * NS_PER_DAY)
-    pickup = rng.uniform(15.5, 19.0, n)
-    ship_local = ship_day + (pickup * NS_HOUR).astype(np.int64)
+    ship_local = ship_day + (rng.uniform(15.5, 19.0, n) * NS_HOUR).astype(np.int64)
     shipped_ns = np.empty(n, np.int64)
-    for t in np.unique(wtz[wi]):
-        sel = wtz[wi] == t
-        shipped_ns[sel] = _to_utc(ship_local[sel], t)
+    for t, sel in tz_groups:
+        if sel.any():
+            shipped_ns[sel] = _to_utc(ship_local[sel], t)
     late_ship = ship_day > ship_by
-    plat = stores["platform_id"].astype(str).to_numpy()[bad_store]
-    lim = cat.platforms[plat]["late_shipment_rate_max"]
+    bad_id = stores["store_id"].iloc[bad_store]
+    lim = cat.platforms[str(stores["platform_id"].iloc[bad_store])]["late_shipment_rate_max"]
     labels.append(anomaly_rows(
-        "account_health_breach", "stores", [stores["store_id"].iloc[bad_store]],
-        store_id=stores["store_id"].iloc[bad_store],
+        "account_health_breach", "stores", [bad_id], store_id=bad_id,
         start=pd.Timestamp(snap - 55 * NS_PER_DAY).normalize(), end=ctx.end,
         detail=f"late shipments surged (about 30% of orders slipped 2+ working days) in the "
                f"last 60 days; platform limit late_shipment_rate_max = {lim:.0%}"))
 
     # keep only parcels handed over before the end of the period
-    keep = shipped_ns < snap
-    sel_idx = np.flatnonzero(keep)
-    oi, store_code, market_code, wi, ci = (a[sel_idx] for a in
-                                           (oi, store_code, market_code, wi, ci))
-    p = {k: v[sel_idx] for k, v in p.items()}
-    (goods_cny, goods_local, fx, vol, cw, cost, ship_by, ship_day, shipped_ns, late_ship,
-     day_idx, paid_local) = (a[sel_idx] for a in (
-        goods_cny, goods_local, fx, vol, cw, cost, ship_by, ship_day, shipped_ns, late_ship,
-        day_idx, paid_local))
+    keep = np.flatnonzero(shipped_ns < snap)
+    (oi, store_code, market_code, wi, ci, goods_cny, vol, cw, cost, ship_by, shipped_ns,
+     late_ship) = (a[keep] for a in (oi, store_code, market_code, wi, ci, goods_cny, vol, cw,
+                                     cost, ship_by, shipped_ns, late_ship))
+    p = {k: v[keep] for k, v in p.items()}
     n = len(oi)
-    stype_s = stype[ci]
-    ow = stype_s == "overseas_warehouse"
+    s_type = pd.Categorical(stype, categories=SERVICE_TYPES).codes[ci]
+    ow = s_type == 3
+    postal = s_type == 0
 
+    _tick("transit: lognormal around the carrier's on-time target")
     # ---- transit: lognormal around the carrier's on-time target ---------------------
     tmax = car["transit_days_max"].to_numpy(float)
     tmin = car["transit_days_min"].to_numpy(float)
-    sigma = np.where(car["service_type"].to_numpy() == "postal", 0.28, 0.22)
-    true_on_time = np.clip(car["on_time_target"].to_numpy() + rng.normal(-0.01, 0.02,
-                                                                          len(car)), 0.6, 0.99)
+    sigma = np.where(stype == "postal", 0.28, 0.22)
+    true_on_time = np.clip(car["on_time_target"].to_numpy()
+                           + rng.normal(-0.01, 0.02, len(car)), 0.6, 0.99)
     z = np.array([NormalDist().inv_cdf(q) for q in true_on_time])
-    # median such that P(T < tmax + 1) = true on-time (transit counted in whole days)
-    median = (tmax + 0.7) * np.exp(-sigma * z)
-    slow = np.array([_MARKET_SLOW.get(m, 1.0) for m in markets])[market_code]
-    slow = np.where(ow, 1.0, slow)
+    median = (tmax + 0.7) * np.exp(-sigma * z)  # P(T < tmax + 0.7) ≈ on-time share
+    slow_m = np.array([_MARKET_SLOW.get(m, 1.0) for m in markets])
     ship_doy = (shipped_ns - ctx.start.value) // NS_PER_DAY
-    sd = shipped_ns.astype("datetime64[ns]").astype("datetime64[D]")
-    month_start = sd.astype("datetime64[M]")
-    md = ((month_start - sd.astype("datetime64[Y]").astype("datetime64[M]")).astype(np.int64)
-          * 100 + 100 + (sd - month_start.astype("datetime64[D]")).astype(np.int64) + 1)
-    in_peak = (md >= 1115) | (md <= 105)
-    T = median[ci] * slow * np.where(in_peak, 1.12, 1.0) * np.exp(
-        sigma[ci] * rng.standard_normal(n))
+    md = _month_day(shipped_ns)
+    factor = np.where(ow, 1.0, slow_m[market_code]) * np.where((md >= 1115) | (md <= 105),
+                                                               1.12, 1.0)
+    T = median[ci] * factor * np.exp(sigma[ci] * rng.standard_normal(n))
     T = np.maximum(T, np.maximum(tmin[ci] - 1, 0.6))
 
     # planted: a carrier's transit surges for 2–3 weeks (late-delivery spike)
-    cand = [c for c in np.unique(ci) if stype[c] in ("dedicated_line", "postal")]
+    cand = [c for c in used_carriers if stype[c] in ("dedicated_line", "postal")]
     if cand:
-        counts = np.array([(ci == c).sum() for c in cand])
+        counts = np.bincount(ci, minlength=len(car))[cand]
         dc = int(cand[int(np.argmax(counts * rng.uniform(0.7, 1.3, len(cand))))])
         weeks = int(rng.integers(2, 4))
-        hi = max(ctx.n_days - 60 - 7 * weeks, 1)
-        d0 = int(rng.integers(min(30, hi - 1) if hi > 1 else 0, hi))
+        hi = max(ctx.n_days - 60 - 7 * weeks, 2)
+        d0 = int(rng.integers(min(30, hi - 1), hi))
         d1 = d0 + 7 * weeks - 1
-        hit = (ci == dc) & (ship_doy >= d0) & (ship_doy <= d1)
-        T = np.where(hit, T * rng.uniform(1.6, 2.1, n), T)
+        hit = np.flatnonzero((ci == dc) & (ship_doy >= d0) & (ship_doy <= d1))
+        T[hit] *= rng.uniform(1.6, 2.1, len(hit))
         labels.append(anomaly_rows(
             "carrier_delay", "carriers", [car["carrier_id"].iloc[dc]],
             start=ctx.start + pd.Timedelta(days=d0), end=ctx.start + pd.Timedelta(days=d1),
             detail=f"transit times ×1.6–2.1 for parcels shipped in these {weeks} weeks "
-                   f"(late-delivery surge; {int(hit.sum())} parcels)"))
+                   f"(late-delivery surge; {len(hit)} parcels)"))
 
     # delivery in local daytime (09:00–20:00)
     tz_m = cat.markets["tz"].to_numpy()
     horizon = ctx.n_days + 160
     offs = np.zeros((len(markets), horizon), np.int64)
-    for m in np.unique(market_code):
+    for m in np.flatnonzero(np.bincount(market_code, minlength=len(markets))):
         offs[m] = _day_offsets(ctx, tz_m[m], horizon)
     target = shipped_ns + (T * NS_PER_DAY).astype(np.int64)
     t_day = np.clip((target - ctx.start.value) // NS_PER_DAY, 0, horizon - 1)
     off = offs[market_code, t_day]
-    local_day = (target + off) // NS_PER_DAY * NS_PER_DAY
-    delivered = local_day + (rng.uniform(9, 20, n) * NS_HOUR).astype(np.int64) - off
+    delivered = ((target + off) // NS_PER_DAY * NS_PER_DAY - off
+                 + (rng.uniform(9, 20, n) * NS_HOUR).astype(np.int64))
     delivered = np.where(delivered < shipped_ns + 6 * NS_HOUR, delivered + NS_PER_DAY,
                          delivered)
     transit = (delivered - shipped_ns) // NS_PER_DAY
     promised = tmax[ci].astype(np.int64)
 
+    _tick("outcomes: lost, undeliverable, damaged")
     # ---- outcomes: lost, undeliverable, damaged --------------------------------------
-    lost_p = car["_lost"].to_numpy()[ci]
-    lost = rng.random(n) < lost_p
+    lost = rng.random(n) < car["_lost"].to_numpy()[ci]
     # planted: lost-parcel cluster on one carrier × market over a few shipping days
     direct_rows = ~ow & (ship_doy < ctx.n_days - 75)
     cluster = np.zeros(n, bool)
@@ -717,67 +739,73 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
         if cluster.sum() < min(3, len(win)):
             cluster[win[:3]] = True
         lost |= cluster
-    c_close = shipped_ns + ((promised + rng.uniform(6, 20, n)) * NS_PER_DAY).astype(np.int64)
-    undeliv_p = (0.004 * np.array([_MARKET_UNDELIV.get(m, 1.0) for m in markets])[market_code]
-                 * np.where(stype_s == "postal", 1.3, np.where(ow, 0.5, 1.0)))
+    undeliv_m = np.array([_MARKET_UNDELIV.get(m, 1.0) for m in markets])
+    undeliv_p = 0.004 * undeliv_m[market_code] * np.where(postal, 1.3, np.where(ow, 0.5, 1.0))
     undeliv = ~lost & (rng.random(n) < undeliv_p)
-    u_close = shipped_ns + ((T * 0.85 + rng.uniform(7, 20, n)) * NS_PER_DAY).astype(np.int64)
-    closed = np.where(lost, c_close, np.where(undeliv, u_close, np.iinfo(np.int64).min))
+    closed = np.full(n, nat, np.int64)
+    li = np.flatnonzero(lost)
+    closed[li] = shipped_ns[li] + ((promised[li] + rng.uniform(6, 20, len(li)))
+                                   * NS_PER_DAY).astype(np.int64)
+    ui = np.flatnonzero(undeliv)
+    closed[ui] = shipped_ns[ui] + ((T[ui] * 0.85 + rng.uniform(7, 20, len(ui)))
+                                   * NS_PER_DAY).astype(np.int64)
     is_lost = lost & (closed < snap)
     is_undeliv = undeliv & (closed < snap)
     is_deliv = ~lost & ~undeliv & (delivered < snap)
     dmg_p = (0.003 + 0.02 * p["fragile"]) * car["_damage"].to_numpy()[ci]
     damaged = is_deliv & (rng.random(n) < dmg_p)
-    status = np.where(is_deliv, 1, np.where(is_lost, 2, np.where(is_undeliv, 3, 0)))
+    status = np.select([is_deliv, is_lost, is_undeliv], [1, 2, 3], 0)
     ret_fee = rules.round_cents(cost * car["return_fee_pct"].to_numpy()[ci])
-    outcome = rules.undeliverable_decision(ret_fee, goods_cny)
+    returned = rules.undeliverable_decision(ret_fee, goods_cny) == "returned_to_sender"
 
+    _tick("customs declared value (11.1.2); planted under-declaration")
     # ---- customs declared value (11.1.2); planted under-declaration -----------------
     fxr = ctx.tables["fx_rates"]
     usd = fxr[fxr["currency"].astype(str) == "USD"].sort_values("date")
     usd_days = usd["date"].to_numpy("datetime64[ns]").astype(np.int64)
-    created_day = (orders["created_at"].to_numpy("datetime64[ns]").astype(np.int64)[oi]
-                   // NS_PER_DAY * NS_PER_DAY)
+    created_day = _ns(orders["created_at"])[oi] // NS_PER_DAY * NS_PER_DAY
     u_pos = np.clip(np.searchsorted(usd_days, created_day, side="right") - 1, 0,
                     len(usd) - 1)
     declared = rules.round_cents(goods_cny / usd["cny_per_unit"].to_numpy(float)[u_pos])
-    m_stores = np.unique(store_code[~ow])
+    m_stores = np.flatnonzero(np.bincount(store_code[~ow], minlength=n_st))
+    under = np.zeros(n, bool)
     if len(m_stores):
         us = int(m_stores[int(rng.integers(0, len(m_stores)))])
-        d0 = int(rng.integers(0, max(ctx.n_days - 45, 1)))
-        under = ((store_code == us) & ~ow & (ship_doy >= d0) & (ship_doy < d0 + 45)
-                 & (rng.random(n) < 0.35) & (declared >= 5))
-        declared = np.where(under, rules.round_cents(declared * rng.uniform(0.15, 0.4, n)),
-                            declared)
+        u0 = int(rng.integers(0, max(ctx.n_days - 45, 1)))
+        cand_u = np.flatnonzero((store_code == us) & ~ow & (ship_doy >= u0)
+                                & (ship_doy < u0 + 45) & (declared >= 5))
+        under[cand_u[rng.random(len(cand_u)) < 0.35]] = True
+        ui = np.flatnonzero(under)
+        declared[ui] = rules.round_cents(declared[ui] * rng.uniform(0.15, 0.4, len(ui)))
 
+    _tick("ids, tracking numbers, tables")
     # ---- ids, tracking numbers, tables ----------------------------------------------
     sid = fast_ids("SH", n, width=max(8, len(str(n))))
     track = _tracking_numbers(rng, car, ci)
-    bad_track = rng.random(n) < rng.uniform(0.002, 0.015, len(stores))[store_code]
+    bad_track = rng.random(n) < rng.uniform(0.002, 0.015, n_st)[store_code]
     missing = bad_track & (rng.random(n) < 0.4)
     trunc = bad_track & ~missing
     if trunc.any():
-        short = pc.utf8_slice_codeunits(track, 0, -1)
-        track = pc.if_else(pa.array(trunc), short, track)
+        track = pc.if_else(pa.array(trunc), pc.utf8_slice_codeunits(track, 0, -1), track)
     track = pc.if_else(pa.array(missing), pa.nulls(n, pa.string()), track)
 
-    order_ids = pa.array(orders["order_id"].astype("str")).take(pa.array(oi))
-    carrier_ids = pa.array(car["carrier_id"].to_numpy(object)).take(pa.array(ci))
-    wh_ids = pa.array(wh["warehouse_id"].to_numpy(object)).take(pa.array(wi))
+    order_ids = pa.array(orders["order_id"]).take(pa.array(oi))
     store_ids = pa.array(stores["store_id"].astype("str")).take(pa.array(store_code))
-    nat = np.iinfo(np.int64).min
     deliv_out = np.where(is_deliv, delivered, nat)
     closed_out = np.where(is_lost | is_undeliv, closed, nat)
+    outcome_code = np.where(is_undeliv, np.where(returned, 0, 1), -1)
     shipments = pd.DataFrame({
         "shipment_id": sid,
         "order_id": str_series(order_ids),
         "store_id": str_series(store_ids),
         "market": pd.Categorical.from_codes(market_code, categories=markets),
-        "carrier_id": str_series(carrier_ids),
-        "warehouse_id": str_series(wh_ids),
+        "carrier_id": str_series(pa.array(car["carrier_id"].to_numpy(object)).take(
+            pa.array(ci))),
+        "warehouse_id": str_series(pa.array(wh["warehouse_id"].to_numpy(object)).take(
+            pa.array(wi))),
         "tracking_number": str_series(track),
-        "ship_by_date": ship_by.astype("datetime64[ns]"),
-        "shipped_at": pd.to_datetime(shipped_ns, utc=True),
+        "ship_by_date": ship_by.view("datetime64[ns]"),
+        "shipped_at": pd.DatetimeIndex(shipped_ns.view("datetime64[ns]"), tz="UTC"),
         "is_late_shipment": late_ship,
         "n_units": p["units"],
         "actual_weight_kg": p["actual"],
@@ -786,127 +814,122 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
         "volumetric_weight_kg": vol, "chargeable_weight_kg": cw,
         "shipping_cost_cny": cost, "goods_value_cny": goods_cny,
         "declared_value_usd": declared, "promised_days": promised,
-        "delivered_at": pd.to_datetime(deliv_out.astype("datetime64[ns]"), utc=True),
+        "delivered_at": pd.DatetimeIndex(deliv_out.view("datetime64[ns]"), tz="UTC"),
         "transit_days": pd.arrays.IntegerArray(np.where(is_deliv, transit, 0), ~is_deliv),
         "is_late_delivery": is_deliv & (transit > promised),
         "is_lost": is_lost, "is_damaged": damaged,
         "status": pd.Categorical.from_codes(status, categories=SHIPMENT_STATUSES),
-        "undeliverable_outcome": pd.Categorical(np.where(is_undeliv, outcome, None),
-                                                categories=UNDELIVERABLE_OUTCOMES),
+        "undeliverable_outcome": pd.Categorical.from_codes(outcome_code,
+                                                           categories=UNDELIVERABLE_OUTCOMES),
         "return_fee_cny": np.where(is_undeliv, ret_fee, np.nan),
-        "closed_at": pd.to_datetime(closed_out.astype("datetime64[ns]"), utc=True),
+        "closed_at": pd.DatetimeIndex(closed_out.view("datetime64[ns]"), tz="UTC"),
     })
 
+    cl = cluster & is_lost
     labels.append(anomaly_rows(
-        "lost_parcel_cluster", "shipments", sid.to_numpy()[cluster & is_lost],
-        store_id=store_ids.to_numpy(zero_copy_only=False)[cluster & is_lost],
-        start=pd.Timestamp(shipped_ns[cluster].min()).normalize() if cluster.any() else None,
-        end=pd.Timestamp(shipped_ns[cluster].max()).normalize() if cluster.any() else None,
-        detail="parcel lost in a cluster: one carrier × market lost ~40% of parcels "
+        "lost_parcel_cluster", "shipments", sid.to_numpy()[cl],
+        store_id=store_ids.to_numpy(zero_copy_only=False)[cl],
+        start=pd.Timestamp(shipped_ns[cl].min()).normalize() if cl.any() else None,
+        end=pd.Timestamp(shipped_ns[cl].max()).normalize() if cl.any() else None,
+        detail="parcel lost in a cluster: one carrier × market lost ~40% of the parcels "
                "shipped over a few days"))
-    if len(m_stores):
+    if under.any():
         labels.append(anomaly_rows(
             "under_declared", "shipments", sid.to_numpy()[under],
             store_id=store_ids.to_numpy(zero_copy_only=False)[under],
-            start=ctx.start + pd.Timedelta(days=d0), end=ctx.start + pd.Timedelta(days=d0 + 44),
+            start=ctx.start + pd.Timedelta(days=u0), end=ctx.start + pd.Timedelta(days=u0 + 44),
             detail="customs value declared at 15–40% of the goods value"))
 
-    events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, stype_s,
-                              is_deliv, lost, undeliv, outcome, market_code, markets,
-                              wh["country"].to_numpy()[wi], snap)
+    origin = np.where(wh["country"].to_numpy() == "CN", 0,
+                      1 + np.array([markets.index(c) if c in markets else 0
+                                    for c in wh["country"]]))[wi]
+    _tick("before events")
+    events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, s_type, is_deliv,
+                              lost, undeliv, returned, market_code, markets, origin, snap)
 
+    _tick("complete orders")
     # ---- complete orders -------------------------------------------------------------
     out = orders.copy(deep=False)
     shipped_full = np.full(len(orders), nat, np.int64)
     shipped_full[oi] = shipped_ns
     deliv_full = np.full(len(orders), nat, np.int64)
     deliv_full[oi] = deliv_out
-    st = np.where(orders["status"].astype(str).to_numpy() == "cancelled", "cancelled",
-                  "awaiting_shipment").astype(object)
-    ship_status = np.array(["shipped", "delivered", "lost", "returned"], dtype=object)[status]
-    ship_status = np.where((status == 3) & (outcome == "destroyed_overseas"), "lost",
-                           ship_status)
-    st[oi] = ship_status
-    out["shipped_at"] = pd.to_datetime(shipped_full.astype("datetime64[ns]"), utc=True)
-    out["delivered_at"] = pd.to_datetime(deliv_full.astype("datetime64[ns]"), utc=True)
-    out["status"] = pd.Categorical(st, categories=ORDER_STATUSES)
+    sc = {s: i for i, s in enumerate(ORDER_STATUSES)}
+    st = np.where(_ns(orders["cancelled_at"]) != nat, sc["cancelled"],
+                  sc["awaiting_shipment"]).astype(np.int64)
+    ship_st = np.array([sc["shipped"], sc["delivered"], sc["lost"], sc["returned"]])[status]
+    st[oi] = np.where((status == 3) & ~returned, sc["lost"], ship_st)
+    out["shipped_at"] = pd.DatetimeIndex(shipped_full.view("datetime64[ns]"), tz="UTC")
+    out["delivered_at"] = pd.DatetimeIndex(deliv_full.view("datetime64[ns]"), tz="UTC")
+    out["status"] = pd.Categorical.from_codes(st, categories=ORDER_STATUSES)
 
+    _tick("orders done")
     carriers = car.drop(columns=["_lost", "_damage", "_pre"])
     return {"carriers": carriers, "warehouses": wh, "shipments": shipments,
             "tracking_events": events, "orders": out,
             "anomalies": pd.concat(labels, ignore_index=True)}
 
 
-def _tracking_events(rng, sid, shipped, delivered, closed, T, stype, is_deliv, lost, undeliv,
-                     outcome, market_code, markets, origin, snap) -> pd.DataFrame:
-    """Up to five increasing scans per parcel, built as an (n × 5) grid and flattened."""
+def _tracking_events(rng, sid, shipped, delivered, closed, T, s_type, is_deliv, lost,
+                     undeliv, returned, market_code, markets, origin, snap) -> pd.DataFrame:
+    """Up to five increasing scans per parcel, built as a (5 × n) grid and flattened."""
     n = len(shipped)
     ev = {e: i for i, e in enumerate(EVENTS)}
-    code = np.full((n, 5), -1, np.int8)
-    at = np.zeros((n, 5), np.int64)
-    dest = np.ones((n, 5), bool)  # scan in the destination market (else origin country)
-    D = np.maximum(delivered - shipped, NS_HOUR)
-    nominal = (T * NS_PER_DAY).astype(np.int64)
-    f1 = rng.uniform(0.05, 0.15, n)
-    f2 = rng.uniform(0.35, 0.6, n)
-    f3 = f2 + rng.uniform(0.05, 0.2, n)
-    ofd = delivered - (rng.uniform(0.5, 5.0, n) * NS_HOUR).astype(np.int64)
-    ow = stype == "overseas_warehouse"
-    postal = stype == "postal"
-    base = np.where(is_deliv | ~(lost | undeliv), D, nominal)
+    code = np.full((5, n), -1, np.int8)
+    at = np.zeros((5, n), np.int64)
+    dest = np.ones((5, n), bool)  # scan in the destination market (else origin country)
+    ow = s_type == 3
+    postal = s_type == 0
+    normal = ~lost & ~undeliv
+    base = np.where(normal, np.maximum(delivered - shipped, NS_HOUR),
+                    (T * NS_PER_DAY).astype(np.int64))
+    f = rng.uniform(0.0, 1.0, (3, n))
+    dep = shipped + ((0.05 + 0.10 * f[0]) * base).astype(np.int64)
+    arr = shipped + ((0.35 + 0.25 * f[1]) * base).astype(np.int64)
+    cus = arr + ((0.05 + 0.15 * f[2]) * base).astype(np.int64)
+    ofd = np.maximum(delivered - ((0.5 + 4.5 * f[2]) * NS_HOUR).astype(np.int64),
+                     (cus + delivered) // 2)
 
     def put(mask, col, name, t, at_dest):
-        code[mask, col] = ev[name]
-        at[mask, col] = t[mask]
-        dest[mask, col] = at_dest
+        code[col][mask] = ev[name]
+        at[col][mask] = t[mask]
+        dest[col][mask] = at_dest
 
-    dep = shipped + (f1 * base).astype(np.int64)
-    arr = shipped + (f2 * base).astype(np.int64)
-    cus = shipped + (f3 * base).astype(np.int64)
-    normal = ~lost & ~undeliv
-    # every parcel: first scan at pickup (in the origin country)
     put(np.ones(n, bool), 0, "picked_up", shipped, False)
-    # overseas warehouse: picked_up → out_for_delivery → delivered
-    m = ow & normal
-    ofd_ow = np.maximum(ofd, shipped + (base // 2))
-    put(m, 1, "out_for_delivery", ofd_ow, True)
+    put(ow, 0, "picked_up", shipped, True)  # overseas warehouses pick up in the market
+    m = ow & normal  # picked_up → out_for_delivery → delivered
+    put(m, 1, "out_for_delivery", ofd, True)
     put(m, 2, "delivered", delivered, True)
-    # postal: picked_up → departed_origin → arrived_destination → delivered
-    m = postal & normal
+    m = postal & normal  # picked_up → departed_origin → arrived_destination → delivered
     put(m, 1, "departed_origin", dep, False)
     put(m, 2, "arrived_destination", arr, True)
     put(m, 3, "delivered", delivered, True)
-    # express / dedicated: … → customs_cleared → out_for_delivery → delivered
-    m = ~ow & ~postal & normal
+    m = ~ow & ~postal & normal  # … → customs_cleared → out_for_delivery → delivered
     put(m, 1, "departed_origin", dep, False)
     put(m, 2, "customs_cleared", cus, True)
-    put(m, 3, "out_for_delivery", np.maximum(ofd, (cus + delivered) // 2), True)
+    put(m, 3, "out_for_delivery", ofd, True)
     put(m, 4, "delivered", delivered, True)
-    # lost: picked_up → departed_origin → lost (overseas warehouse: picked_up → lost)
-    put(lost & ~ow, 1, "departed_origin", dep, False)
+    put(lost & ~ow, 1, "departed_origin", dep, False)  # lost: … → departed_origin → lost
     put(lost & ~ow, 2, "lost", closed, False)
     put(lost & ow, 1, "lost", closed, True)
-    # undeliverable: … → arrived_destination → returned / destroyed
-    fin = np.where(outcome == "returned_to_sender", ev["returned_to_sender"],
-                   ev["destroyed_overseas"]).astype(np.int8)
-    m = undeliv & ~ow
+    fin = np.where(returned, ev["returned_to_sender"], ev["destroyed_overseas"]).astype(np.int8)
+    m = undeliv & ~ow  # undeliverable: … → arrived_destination → returned / destroyed
     put(m, 1, "departed_origin", dep, False)
     put(m, 2, "arrived_destination", arr, True)
-    code[m, 3] = fin[m]
-    at[m, 3] = np.maximum(closed[m], arr[m] + NS_HOUR)
+    code[3][m] = fin[m]
+    at[3][m] = np.maximum(closed, arr + NS_HOUR)[m]
     m = undeliv & ow
-    put(m, 1, "out_for_delivery", shipped + (f2 * nominal).astype(np.int64), True)
-    code[m, 2] = fin[m]
-    at[m, 2] = np.maximum(closed[m], at[m, 1] + NS_HOUR)
+    put(m, 1, "out_for_delivery", arr, True)
+    code[2][m] = fin[m]
+    at[2][m] = np.maximum(closed, arr + NS_HOUR)[m]
     valid = (code >= 0) & (at < snap)
-    rows, cols = np.nonzero(valid)
-    origin_code = pd.Categorical(origin, categories=["CN", *markets]).codes
-    loc = np.where(dest[rows, cols], market_code[rows] + 1, origin_code[rows])
+    rows, cols = np.nonzero(valid.T)
+    loc = np.where(dest[cols, rows], market_code[rows] + 1, origin[rows])
     return pd.DataFrame({
         "shipment_id": sid.take(rows).reset_index(drop=True),
         "event_seq": cols.astype(np.int64) + 1,
-        "event": pd.Categorical.from_codes(code[rows, cols].astype(np.int64),
+        "event": pd.Categorical.from_codes(code[cols, rows].astype(np.int64),
                                            categories=EVENTS),
-        "event_at": pd.to_datetime(at[rows, cols], utc=True),
+        "event_at": pd.DatetimeIndex(at[cols, rows].view("datetime64[ns]"), tz="UTC"),
         "location": pd.Categorical.from_codes(loc, categories=["CN", *markets]),
     })

@@ -492,7 +492,7 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
     ic, im = np.unravel_index(infl, (C, M))
     tb = rng.integers(9, max(10, T - 6), n_inf)  # leave months on both sides to see it
     g1 = growth[ic, im]
-    jump = rng.uniform(0.25, 0.45, n_inf)
+    jump = rng.uniform(0.3, 0.5, n_inf)
     g2 = np.where(g1 > 0.05, g1 - jump, g1 + jump)
 
     t = np.arange(T)
@@ -511,7 +511,7 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
     lift = _event_lift(months, mk, cat)  # (M, T)
     events = 1.0 + (lift[None, :, :] - 1.0) * (0.6 + 1.5 * gift[:, None, None])
     dim = months.days_in_month.to_numpy() / 30.4375
-    noise = _ar1(rng, (C, M, T), 0.6, 0.04)
+    noise = _ar1(rng, (C, M, T), 0.6, 0.035)
     gmv = (base[:, None, None] * 1e6 * weight[None, :, None] * (affinity * size_f)[:, :, None]
            * np.exp(loglev + noise) * climate * events * dim)
     gmv = round_cents(gmv)

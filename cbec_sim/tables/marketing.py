@@ -323,6 +323,9 @@ def _store_frame(ctx: Context) -> pd.DataFrame:
     out["exp_daily"] = ctx.n_orders * w / max(w.sum(), 1e-12) / active
     out["focus"] = (st["category_focus"].astype(str).to_numpy() if "category_focus" in st
                     else "")
+    mob = np.array([MOBILE_SHARE.get(m, 0.7) for m in out["market"]])
+    out["mobile_logit"] = (np.log(mob / (1 - mob))
+                           + TIKTOK_MOBILE_SHIFT * (out["platform_id"] == "tiktok_shop"))
     return out
 
 
@@ -330,28 +333,63 @@ def _mix(platform: str) -> np.ndarray:
     return np.asarray(CHANNEL_MIX.get(platform, DEFAULT_MIX), float)
 
 
-def _mobile_p(market: np.ndarray, platform: np.ndarray, channel: np.ndarray) -> np.ndarray:
-    """Probability that a session/order of this market, platform and channel is mobile."""
-    base = np.array([MOBILE_SHARE.get(m, 0.7) for m in market]) if len(market) else np.zeros(0)
-    logit = np.log(base / (1 - base)) + MOBILE_SHIFT[channel]
-    logit = logit + TIKTOK_MOBILE_SHIFT * (platform == "tiktok_shop")
-    return 1.0 / (1.0 + np.exp(-logit))
+def _mobile_p(logit: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    """P(mobile) from the store's base log-odds (market, platform) and the channel."""
+    return 1.0 / (1.0 + np.exp(-(logit + MOBILE_SHIFT[channel])))
 
 
 def _utc_ns(s: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(s).tz_convert("UTC").as_unit("ns").asi8
 
 
-def _local_day(ctx: Context, t_ns: np.ndarray, tz: np.ndarray) -> np.ndarray:
-    """Market-local day index (0 = ctx.start) of UTC instants, one time zone per row."""
-    out = np.empty(len(t_ns), dtype=np.int64)
-    start = ctx.start.value
-    codes, zones = pd.factorize(tz, sort=True)
+def _codes(s, values) -> np.ndarray:
+    """Position of each value of ``s`` in ``values`` (-1 if missing/unknown), fast for
+    categorical, Arrow-string or object columns with many repeats."""
+    if isinstance(getattr(s, "dtype", None), pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        uniq = s.cat.categories
+    else:
+        codes, uniq = pd.factorize(np.asarray(s, dtype=object) if not hasattr(s, "dtype")
+                                   else s)
+    m = pd.Index(np.asarray(values, dtype=object)).get_indexer(
+        pd.Index(np.asarray(uniq, dtype=object)))
+    m = np.append(m, -1)  # codes of -1 (missing) pick the appended -1
+    return m[np.where(codes >= 0, codes, len(m) - 1)]
+
+
+def _local_day(ctx: Context, t_ns: np.ndarray, sidx: np.ndarray,
+               st: pd.DataFrame) -> np.ndarray:
+    """Market-local day index (0 = ctx.start) of UTC instants (store's market time zone).
+
+    Same result as ``tz_convert(tz)`` then truncating to the date, computed from a table of
+    UTC offsets per UTC hour (every DST change of the catalogue's zones falls on a whole UTC
+    hour); instants outside the period ± 2 days are converted one by one.
+    """
+    zc, zones = pd.factorize(st["tz"].to_numpy(), sort=True)
+    h_ns = 3_600_000_000_000
+    h0 = ctx.start.value - 2 * 24 * h_ns
+    n_h = (ctx.n_days + 4) * 24
+    hours = h0 + np.arange(n_h, dtype=np.int64) * h_ns
+    off = np.empty((len(zones), n_h), dtype=np.int64)
     for k, zone in enumerate(zones):  # a handful of time zones
-        sel = codes == k
-        local = pd.DatetimeIndex(t_ns[sel], tz="UTC").tz_convert(zone).tz_localize(None)
-        out[sel] = (local.as_unit("ns").asi8 - start) // 86_400_000_000_000
-    return out
+        off[k] = (pd.DatetimeIndex(hours, tz="UTC").tz_convert(zone).tz_localize(None)
+                  .as_unit("ns").asi8 - hours)
+    hi = (t_ns - h0) // h_ns
+    inside = (hi >= 0) & (hi < n_h)
+    local = t_ns + off[zc[sidx], np.clip(hi, 0, n_h - 1)]
+    for r in np.flatnonzero(~inside):  # rare: outside the simulated period
+        local[r] = pd.Timestamp(t_ns[r], tz="UTC").tz_convert(zones[zc[sidx[r]]]) \
+            .tz_localize(None).value
+    return (local - ctx.start.value) // (24 * h_ns)
+
+
+def _str_take(values, idx: np.ndarray) -> pd.Series:
+    """``values[idx]`` as a pandas ``str`` Series, missing where ``idx`` < 0 (Arrow take)."""
+    import pyarrow as pa
+
+    arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+    idx = np.asarray(idx, dtype=np.int64)
+    return pd.Series(arr.take(pa.array(idx, mask=idx < 0)), dtype="str")
 
 
 def _nice(x: np.ndarray) -> np.ndarray:
@@ -986,14 +1024,24 @@ def attribute(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
         a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
         hit = np.isin(sidx, s) & (day >= a) & (day <= b)
         p[hit, C_ORG] *= TRAFFIC_DROP_FACTOR
+    # constrained channels reach their target share among the orders they can explain:
+    # live first (a stream captures most orders placed during it), then social and ads on
+    # the remaining probability mass, the free channels share what is left
     cnt = np.maximum(np.bincount(sidx, minlength=len(st)), 1)
     q = np.zeros((n, 7))
-    for c, e in elig.items():  # constrained channels: hit their share among eligible orders
-        cov = np.bincount(sidx, weights=e, minlength=len(st)) / cnt
-        q[:, c] = np.where(e, np.minimum(0.95, p[:, c] / np.maximum(cov[sidx], 1e-9)), 0.0)
-    qs = q.sum(1)
-    over = qs > 1
-    q[over] /= qs[over, None]
+    e = elig[C_LIVE]
+    cov = np.bincount(sidx, weights=e, minlength=len(st)) / cnt
+    q[:, C_LIVE] = np.where(e, np.minimum(0.95, p[:, C_LIVE] / np.maximum(cov[sidx], 1e-9)), 0)
+    rest = 1.0 - q[:, C_LIVE]
+    for c in (C_SOC, C_ADS):
+        e = elig[c]
+        cov = np.bincount(sidx, weights=e * rest, minlength=len(st)) / cnt
+        q[:, c] = np.where(e, rest * np.minimum(0.95, p[:, c] / np.maximum(cov[sidx], 1e-9)),
+                           0.0)
+    used = q[:, C_SOC] + q[:, C_ADS]
+    over = used > 0.97 * rest
+    q[over, C_SOC] *= 0.97 * rest[over] / used[over]
+    q[over, C_ADS] *= 0.97 * rest[over] / used[over]
     free = [C_ORG, C_EMAIL, C_DIRECT, C_AFF]
     pf = p[:, free]
     q[:, free] = pf / pf.sum(1, keepdims=True) * np.maximum(1 - q.sum(1), 0)[:, None]

@@ -67,7 +67,3 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(msg: str) -> str:
     return " ".join(msg.split())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Simulator speed and memory, measured as ratios in one run (no timings in tests).
+
+Prints:
+1. orders-table generation vs a naive Faker-per-row loop producing the same columns for the
+   same row count (target ≥ 300× faster);
+2. a 1,000,000-order world with every linked table: seconds and peak RSS (targets ≤ 15 s,
+   ≤ 2 GB on a 2-core machine), each also as a ratio to its target;
+3. a 5,000-order per-trainee world (warm process), target ≤ 0.5 s.
+
+Run: ``.venv/bin/python benchmarks/bench_sim.py [--rows 20000] [--big 1000000]``.
+The 1M-order world runs in a child process so its peak RSS is measured alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def naive_orders(n: int, seed: int = 0) -> pd.DataFrame:
+    """The slow way: one Python dict per order, Faker and ``random`` calls per field."""
+    from faker import Faker
+
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    rnd = random.Random(seed)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    rows = []
+    for i in range(n):
+        created = start + dt.timedelta(seconds=rnd.randint(0, 365 * 86400))
+        paid = created + dt.timedelta(seconds=rnd.randint(10, 600))
+        subtotal = round(rnd.lognormvariate(3.3, 0.8), 2)
+        disc = round(subtotal * rnd.choice([0, 0, 0, 0.1, 0.2]), 2)
+        ship = rnd.choice([0.0, 0.0, 4.99])
+        rate = 7.2 * (1 + rnd.gauss(0, 0.01))
+        total = round(subtotal - disc + ship, 2)
+        rows.append({
+            "order_id": f"O{i + 1:08d}", "store_id": f"S{rnd.randint(1, 30):03d}",
+            "platform_id": rnd.choice(["amazon", "ebay", "shopee"]),
+            "market": fake.country_code(), "customer_id": f"C{rnd.randint(1, n // 2):07d}",
+            "customer_name": fake.name(), "email": fake.email(),
+            "created_at": created, "paid_at": paid, "cancelled_at": None,
+            "cancel_reason": None, "shipped_at": None, "delivered_at": None,
+            "status": rnd.choice(["awaiting_shipment", "cancelled"]), "currency": "USD",
+            "fx_rate_cny": rate, "items_subtotal": subtotal, "discount_amount": disc,
+            "shipping_fee": ship, "order_total": total,
+            "order_total_cny": round(total * rate, 2),
+            "payment_method": rnd.choice(["credit_card", "paypal", "digital_wallet"]),
+            "payment_attempts": 1, "billing_country": fake.country_code(),
+            "ip_country": fake.country_code(), "promotion_id": None, "coupon_code": None,
+            "channel": rnd.choice(["organic_search", "sponsored_ads", "social", "direct"]),
+            "device": rnd.choice(["mobile", "pc"]), "campaign_id": None, "keyword_id": None,
+            "live_session_id": None, "post_id": None, "n_items": rnd.randint(1, 3),
+            "is_repeat": rnd.random() < 0.3,
+        })
+    return pd.DataFrame(rows)
+
+
+def orders_stage_seconds(n: int) -> float:
+    """Time the vectorised orders stage alone inside a real world build."""
+    import cbec_sim
+
+    marks: dict[str, float] = {}
+    t0 = time.perf_counter()
+    cbec_sim.generate(n, rng=1, progress=lambda s: marks.__setitem__(s, time.perf_counter()))
+    names = list(marks)
+    i = names.index("orders")
+    return marks["orders"] - marks[names[i - 1]] if i else marks["orders"] - t0
+
+
+def big_world(n: int) -> dict:
+    """Child process: build the world, report seconds and peak RSS."""
+    import resource
+
+    import cbec_sim
+
+    cbec_sim.generate(1000, rng=0)  # warm caches (catalogue, pools) like a long-lived worker
+    t0 = time.perf_counter()
+    w = cbec_sim.generate(n, rng=1)
+    secs = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MB on Linux
+    return {"seconds": secs, "peak_rss_mb": rss, "orders": len(w.orders),
+            "rows": int(sum(len(d) for d in w.tables.values()))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=20_000, help="rows for the naive comparison")
+    ap.add_argument("--big", type=int, default=1_000_000, help="orders in the big world")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(big_world(a.child)))
+        return
+
+    import cbec_sim
+
+    cbec_sim.generate(500, rng=0)  # warm-up
+    t = time.perf_counter()
+    naive_orders(a.rows)
+    naive = time.perf_counter() - t
+    vec = orders_stage_seconds(a.rows)
+    print(f"[1] orders table, {a.rows:,} rows: naive Faker loop {naive:.2f} s, "
+          f"vectorised {vec:.3f} s → {naive / vec:,.0f}× faster (target ≥ 300×)")
+
+    times = []
+    for k in range(5):
+        t = time.perf_counter()
+        cbec_sim.generate(5000, rng=100 + k)
+        times.append(time.perf_counter() - t)
+    med = float(np.median(times))
+    print(f"[3] 5,000-order per-trainee world: median {med:.3f} s over 5 → "
+          f"{med / 0.5:.2f} of the 0.5 s budget")
+
+    out = subprocess.run([sys.executable, __file__, "--child", str(a.big)], check=True,
+                         capture_output=True, text=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    print(f"[2] {r['orders']:,}-order world, {r['rows']:,} rows in all tables: "
+          f"{r['seconds']:.1f} s ({r['seconds'] / 15:.2f} of the 15 s budget), peak RSS "
+          f"{r['peak_rss_mb']:,.0f} MB ({r['peak_rss_mb'] / 2048:.2f} of the 2 GB budget)")
+
+
+if __name__ == "__main__":
+    main()
