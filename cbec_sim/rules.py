@@ -340,3 +340,76 @@ def breakeven_cpc(price, conversion_rate, target_acos) -> np.ndarray:
     rounded to cents."""
     return round_cents(np.asarray(price, float) * np.asarray(conversion_rate, float)
                        * np.asarray(target_acos, float))
+
+
+def account_health(orders, shipments, reviews, tickets, carriers, as_of,
+                   window_days: int = ACCOUNT_HEALTH_WINDOW_DAYS):
+    """Account-health metrics per store over ``[as_of − window_days, as_of)`` (UTC).
+
+    - ``late_shipment_rate``: shipments shipped in the window with ``is_late_shipment``;
+    - ``valid_tracking_rate``: of those shipments, tracking numbers that pass
+      :func:`tracking_number_valid` for their carrier's ``tracking_format``;
+    - ``cancel_rate``: orders created in the window cancelled for a seller-side reason
+      (:data:`SELLER_CANCEL_REASONS`) ÷ orders created in the window;
+    - ``order_defect_rate``: orders created in the window with a negative review (≤
+      :data:`NEGATIVE_REVIEW_MAX_RATING` stars) or a complaint ticket (``is_complaint``,
+      an A-to-z-style claim) recorded by ``as_of`` ÷ orders created in the window;
+    - ``feedback_score``: mean rating of reviews created in the window;
+    - ``account_status``: ``at_risk`` when any rate breaches the store's platform limit
+      (``*_max`` exceeded or ``valid_tracking_rate_min`` not reached), else ``healthy``;
+      empty for stores without orders in the window.
+
+    Returns a DataFrame indexed by ``store_id``.
+    """
+    import pandas as pd
+
+    end = pd.Timestamp(as_of)
+    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+    start = end - pd.Timedelta(days=window_days)
+
+    def within(ts):
+        return ((ts >= start) & (ts < end)).to_numpy(bool)
+
+    o = orders.loc[within(orders["created_at"]), ["order_id", "store_id", "cancel_reason"]]
+    seller_cancel = o["cancel_reason"].astype(object).isin(SELLER_CANCEL_REASONS)
+    neg = reviews.loc[reviews["rating"] <= NEGATIVE_REVIEW_MAX_RATING, "order_id"].dropna()
+    comp = tickets.loc[tickets["is_complaint"].to_numpy(bool), "order_id"].dropna()
+    defect = o["order_id"].isin(pd.concat([neg, comp], ignore_index=True))
+    og = pd.DataFrame({"store_id": o["store_id"].to_numpy(), "cancel": seller_cancel.to_numpy(),
+                       "defect": defect.to_numpy()}).groupby("store_id", sort=True)
+    s = shipments.loc[within(shipments["shipped_at"]),
+                      ["store_id", "carrier_id", "tracking_number", "is_late_shipment"]]
+    fmt = carriers.set_index("carrier_id")["tracking_format"].reindex(s["carrier_id"])
+    valid = tracking_number_valid(s["tracking_number"].to_numpy(object), fmt.to_numpy(object))
+    sg = pd.DataFrame({"store_id": s["store_id"].to_numpy(),
+                       "late": s["is_late_shipment"].to_numpy(bool),
+                       "valid": valid}).groupby("store_id", sort=True)
+    r = reviews.loc[within(reviews["created_at"]), ["store_id", "rating"]]
+    out = pd.DataFrame({
+        "late_shipment_rate": sg["late"].mean(), "order_defect_rate": og["defect"].mean(),
+        "cancel_rate": og["cancel"].mean(), "valid_tracking_rate": sg["valid"].mean(),
+        "feedback_score": r.groupby("store_id", sort=True)["rating"].mean().astype(float),
+    })
+    out.index.name = "store_id"
+    return out
+
+
+def account_status(metrics, platform_limits) -> np.ndarray:
+    """``at_risk`` / ``healthy`` per row of :func:`account_health` output.
+
+    ``platform_limits``: rows aligned with ``metrics`` holding the platform's
+    ``late_shipment_rate_max``, ``order_defect_rate_max``, ``cancel_rate_max`` and
+    ``valid_tracking_rate_min``. Missing metrics never breach; rows with no metric at all
+    get ``None``.
+    """
+    def col(df, name):
+        return df[name].to_numpy(float)
+
+    m, lim = metrics, platform_limits
+    breach = ((col(m, "late_shipment_rate") > col(lim, "late_shipment_rate_max"))
+              | (col(m, "order_defect_rate") > col(lim, "order_defect_rate_max"))
+              | (col(m, "cancel_rate") > col(lim, "cancel_rate_max"))
+              | (col(m, "valid_tracking_rate") < col(lim, "valid_tracking_rate_min")))
+    empty = m[["late_shipment_rate", "order_defect_rate", "cancel_rate",
+               "valid_tracking_rate"]].isna().all(axis=1).to_numpy()
+    return np.where(empty, None, np.where(breach, "at_risk", "healthy"))

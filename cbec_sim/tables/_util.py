@@ -171,5 +171,21 @@ def parent_index(parent_ids, child_ids) -> np.ndarray:
         starts = np.flatnonzero(change)
         if len(starts) == len(p) and pc.all(pc.equal(c.take(pa.array(starts)), p)).as_py():
             return np.cumsum(change) - 1
+        # second fast path: ids are one prefix + increasing numbers (make_ids style)
+        pre = p[0].as_py()[:1]
+        if (len(p) > 1000 and p.null_count == 0
+                and pc.all(pc.starts_with(p, pre)).as_py()
+                and pc.all(pc.starts_with(c, pre)).as_py()):
+            try:
+                pn = pc.cast(pc.utf8_slice_codeunits(p, 1), pa.int64()).to_numpy()
+                cn = pc.cast(pc.utf8_slice_codeunits(c, 1), pa.int64()).to_numpy()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pn = None
+            if pn is not None and (np.diff(pn) > 0).all():
+                pos = np.minimum(np.searchsorted(pn, cn), len(pn) - 1)
+                width_ok = pc.all(pc.equal(pc.utf8_length(c),
+                                           pc.utf8_length(p).take(pa.array(pos)))).as_py()
+                if width_ok:
+                    return np.where(pn[pos] == cn, pos, -1)
     idx = pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False)
     return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)

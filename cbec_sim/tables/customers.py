@@ -13,7 +13,7 @@ import pandas as pd
 from cbec_sim.context import Context
 from cbec_sim.pools import pools
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import join_str, make_ids, str_series, take_str
+from cbec_sim.tables._util import categorical, id_array, join_str, str_series, take_str
 
 SEGMENTS = ("deal_seeker", "brand_loyal", "premium", "occasional")
 CHANNELS = ("organic_search", "sponsored_ads", "social", "live", "email", "direct", "affiliate")
@@ -76,8 +76,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     cat = ctx.catalog
     n = n_customers_for(ctx.n_orders)
     w = cat.markets.loc[list(ctx.markets), "demand_weight"].to_numpy(float)
-    market = np.asarray(ctx.markets)[rng.choice(len(w), size=n, p=w / w.sum())]
-    codes, locales = pd.factorize(cat.markets.loc[market, "locale"].to_numpy(), sort=True)
+    m_code = rng.choice(len(w), size=n, p=w / w.sum())
+    market = categorical(m_code, ctx.markets)
+    codes, locales = pd.factorize(cat.markets.loc[list(ctx.markets), "locale"].to_numpy()[m_code],
+                                  sort=True)
     pool = pools()
 
     def pick(kind: str, col: str = "value"):
@@ -102,15 +104,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     phone = join_str(take_str(_phone_prefixes(psub["value"]), pi),
                      np.char.zfill(rng.integers(0, 10_000, n).astype(str), 4))
     df = pd.DataFrame({
-        "customer_id": make_ids("C", n, width=7),
+        "customer_id": str_series(id_array("C", n, width=7)),
         "market": market, "first_name": str_series(first), "last_name": str_series(last),
         "email": str_series(email), "phone": str_series(phone),
         "street_address": str_series(street), "city": str_series(pick("city")[2]),
         "postcode": str_series(pick("postcode")[2]),
-        "age_band": np.asarray(AGE_BANDS)[rng.choice(5, n, p=[0.17, 0.33, 0.25, 0.15, 0.10])],
-        "segment": np.asarray(SEGMENTS)[rng.choice(4, n, p=[0.35, 0.2, 0.1, 0.35])],
-        "acquisition_channel": np.asarray(CHANNELS)[
-            rng.choice(7, n, p=[0.34, 0.2, 0.14, 0.06, 0.05, 0.14, 0.07])],
+        "age_band": categorical(rng.choice(5, n, p=[0.17, 0.33, 0.25, 0.15, 0.10]), AGE_BANDS),
+        "segment": categorical(rng.choice(4, n, p=[0.35, 0.2, 0.1, 0.35]), SEGMENTS),
+        "acquisition_channel": categorical(
+            rng.choice(7, n, p=[0.34, 0.2, 0.14, 0.06, 0.05, 0.14, 0.07]), CHANNELS),
         "signup_at": pd.NaT,  # set by the orders stage
     })
     return {"customers": df}

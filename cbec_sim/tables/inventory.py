@@ -59,7 +59,8 @@ DISCREPANCY_KINDS = ("shrinkage", "mis_pick", "receiving_error")
 # ---- simulation parameters (not company rules) -------------------------------------------
 REVIEW_DAYS = 7  #: review period: one purchase review a week, the day after the stock-take
 DOMESTIC_LEAD = (2, 8)  #: supplier → China warehouse, days [low, high)
-OVERSEAS_LEAD = (28, 50)  #: supplier → overseas / platform warehouse (first leg), days
+OVERSEAS_LEAD = (28, 50)  #: supplier → overseas warehouse when its first_leg_days is unknown
+RECEIVING_DAYS = (2, 6)  #: customs release + receiving at an overseas warehouse, days
 LEAD_JITTER = (-1, 4)  #: actual arrival vs planned lead time, days [low, high)
 COVER_DAYS = (7, 29)  #: extra cover ordered above the reorder point, days [low, high)
 SAFETY_Z = 1.3  #: safety stock = z × sqrt(planned sales over lead time + review) + 1
@@ -208,8 +209,9 @@ _TZ_COLUMNS = ("timezone", "tz", "time_zone")
 _COUNTRY_COLUMNS = ("country", "country_code", "market", "location_country")
 
 
-def _warehouse_profile(warehouses: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """(time zone, is_domestic) per warehouse row.
+def _warehouse_profile(warehouses: pd.DataFrame,
+                       ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time zone, is_domestic, first-leg days or NaN) per warehouse row.
 
     The time zone comes from a time-zone column, else from the warehouse's country (China
     → Asia/Shanghai, markets → their catalogue zone), else UTC. A warehouse is domestic
@@ -235,7 +237,10 @@ def _warehouse_profile(warehouses: pd.DataFrame, ctx: Context) -> tuple[np.ndarr
         kind = warehouses[kind_col].astype(str).str.lower()
         domestic = (domestic | kind.str.contains("domestic").to_numpy()) & ~kind.str.contains(
             "overseas|platform|fba").to_numpy()
-    return tz, np.asarray(domestic, dtype=bool)
+    leg = (pd.to_numeric(warehouses["first_leg_days"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan) if "first_leg_days" in warehouses.columns
+        else np.full(n, np.nan))
+    return tz, np.asarray(domestic, dtype=bool), leg
 
 
 def _local_days(ts_utc: pd.Series, zone_code: np.ndarray, zones: np.ndarray) -> np.ndarray:
@@ -303,7 +308,7 @@ def _cat_list(parts: list[list[np.ndarray]]) -> tuple[np.ndarray, ...]:
 def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: int) -> _Sim:
     """Run the stock ledger day by day, vectorised across pairs (arrays are day × pair)."""
     T, n = out.shape
-    pipe = np.zeros((T + OVERSEAS_LEAD[1] + LEAD_JITTER[1] + 2, n), dtype=np.int64)
+    pipe = np.zeros((T + int(pr.lead.max(initial=0)) + LEAD_JITTER[1] + 2, n), dtype=np.int64)
     onhand = np.where(pr.first_day == 0, pr.opening, 0).astype(np.int64)
     onorder = np.zeros(n, dtype=np.int64)
     end = np.empty((T, n), dtype=np.int64)
@@ -510,7 +515,7 @@ def _ledger(sim: _Sim, out: np.ndarray, first_day: np.ndarray, opening: np.ndarr
         if rows is None:
             block[k] = a.ravel()
         else:
-            np.take(a.ravel(), rows, out=block[k])
+            np.take(a.ravel(), rows, out=block[k], mode="clip")  # "raise" buffers
 
     start = np.empty_like(sim.end)
     start[0] = np.where(first_day == 0, opening, 0)
@@ -542,15 +547,18 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     prod_ids = products["product_id"].astype(str).to_numpy()
     wh_ids = whs["warehouse_id"].astype(str).to_numpy()
     n_prod, n_wh = len(prod_ids), len(wh_ids)
-    tz, domestic = _warehouse_profile(whs, ctx)
+    tz, domestic, first_leg = _warehouse_profile(whs, ctx)
     zones, zone_of_wh = np.unique(tz, return_inverse=True)
 
     # ---- outbound: shipped order lines on the warehouse-local day of their shipment --------
-    sh = ships[ships["shipped_at"].notna()]
-    s_wh = _lookup(whs["warehouse_id"], sh["warehouse_id"])
-    s_day = _local_days(sh["shipped_at"], zone_of_wh[s_wh], zones)
-    li = _lookup(sh["order_id"], lines["order_id"])
+    shipped_at = ships["shipped_at"]
+    s_ok = shipped_at.notna().to_numpy()
+    s_wh = _lookup(whs["warehouse_id"], ships["warehouse_id"])
+    s_day = np.zeros(len(ships), dtype=np.int64)
+    s_day[s_ok] = _local_days(shipped_at[s_ok], zone_of_wh[s_wh[s_ok]], zones)
+    li = _lookup(ships["order_id"], lines["order_id"])  # the order's shipment (first if split)
     shipped = li >= 0
+    shipped[shipped] = s_ok[li[shipped]]
     li = li[shipped]
     l_prod = _lookup(products["product_id"], lines["product_id"])[shipped]
     l_qty = lines["quantity"].to_numpy()[shipped].astype(np.int64)
@@ -580,8 +588,11 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- policy parameters and pre-drawn randomness -------------------------------------
     sold = out.any(axis=0)
-    lead = np.where(domestic[p_wh], rng.integers(*DOMESTIC_LEAD, n),
-                    rng.integers(*OVERSEAS_LEAD, n))
+    # purchase lead time: supplier → China; overseas adds the first leg and receiving
+    leg = first_leg[p_wh]
+    leg = np.where(np.isnan(leg), rng.integers(*OVERSEAS_LEAD, n), leg).astype(np.int64)
+    lead = rng.integers(*DOMESTIC_LEAD, n) + np.where(
+        domestic[p_wh], 0, leg + rng.integers(*RECEIVING_DAYS, n))
     weekly = out.sum(axis=0) / T * 7
     pack_i = np.clip(np.searchsorted([2.0, 7.0, 20.0, 60.0, 150.0], weekly)
                      + rng.integers(-1, 2, n), 0, len(PACKS) - 1)  # faster sellers, bigger cases
@@ -602,7 +613,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     disc[hi, hp] = sign * mag
 
     # planned sales: cumulative true sales, extended past the end at the last 4 weeks' rate
-    h_max = OVERSEAS_LEAD[1] + REVIEW_DAYS + 2 + COVER_DAYS[1] + LEAD_JITTER[1] + 16
+    h_max = int(lead.max()) + REVIEW_DAYS + 2 + COVER_DAYS[1] + LEAD_JITTER[1] + 16
     cum = np.empty((T + 1 + h_max, n), dtype=np.float64)
     cum[0] = 0
     np.cumsum(out, axis=0, out=cum[1:T + 1])

@@ -387,7 +387,7 @@ def _str_take(values, idx: np.ndarray) -> pd.Series:
     """``values[idx]`` as a pandas ``str`` Series, missing where ``idx`` < 0 (Arrow take)."""
     import pyarrow as pa
 
-    arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+    arr = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
     idx = np.asarray(idx, dtype=np.int64)
     return pd.Series(arr.take(pa.array(idx, mask=idx < 0)), dtype="str")
 
@@ -621,17 +621,15 @@ def _store_assortment(ctx: Context, b2c: pd.DataFrame) -> tuple[list[set], list[
     types: list[set] = [set() for _ in range(len(b2c))]
     lst, prod = ctx.tables.get("listings"), ctx.tables.get("products")
     if lst is not None and prod is not None and len(lst):
-        pi = pd.Index(prod["product_id"].astype(str)).get_indexer(lst["product_id"].astype(str))
-        lc = pd.DataFrame({"s": lst["store_id"].astype(str).to_numpy(),
-                           "c": prod["category"].astype(str).to_numpy()[pi],
-                           "t": (prod["product_type"].astype(str).to_numpy()[pi]
-                                 if "product_type" in prod else "")})
-        by_c = lc.groupby("s")["c"].agg(set)
-        by_t = lc.groupby("s")["t"].agg(set)
-        for i, sid in enumerate(b2c["store_id"]):
-            if sid in by_c.index:
-                cats[i] |= by_c[sid]
-                types[i] |= by_t[sid]
+        pair = pd.DataFrame({"s": _codes(lst["store_id"], b2c["store_id"]),
+                             "p": _codes(lst["product_id"], prod["product_id"])})
+        pair = pair[(pair["s"] >= 0) & (pair["p"] >= 0)].drop_duplicates()
+        pc = np.asarray(prod["category"], dtype=object)[pair["p"].to_numpy()]
+        pt = (np.asarray(prod["product_type"], dtype=object)[pair["p"].to_numpy()]
+              if "product_type" in prod else np.full(len(pair), ""))
+        for si, c, t in zip(pair["s"].to_numpy(), pc, pt, strict=True):
+            cats[si].add(c)
+            types[si].add(t)
     return cats, types
 
 
@@ -640,27 +638,37 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
     if kw is None or not len(kw):
         return _empty(AD_CAMPAIGNS), _empty(AD_KEYWORDS), []
     n_days = ctx.n_days
-    kw_id = kw["keyword_id"].astype(str).to_numpy()
-    kw_market = kw["market"].astype(str).to_numpy()
-    kw_cat = kw["category"].astype(str).to_numpy() if "category" in kw else np.full(len(kw), "")
+    kw_id = np.asarray(kw["keyword_id"], dtype=object)
+    mk_code, mk_uni = pd.factorize(np.asarray(kw["market"], dtype=object))
+    cat_code, cat_uni = pd.factorize(np.asarray(kw["category"], dtype=object)
+                                     if "category" in kw else np.full(len(kw), ""))
+    type_code, type_uni = pd.factorize(np.asarray(kw["product_type"], dtype=object)
+                                       if "product_type" in kw else np.full(len(kw), ""))
+    by_market = {m: np.flatnonzero(mk_code == k) for k, m in enumerate(mk_uni)}
     vol = (kw["search_volume"].to_numpy(float) if "search_volume" in kw
            else np.full(len(kw), 1000.0))
     cpc_usd = (kw["suggested_cpc_usd"].to_numpy(float) if "suggested_cpc_usd" in kw
                else np.full(len(kw), 0.8))
     cpc_usd = np.where(np.isfinite(cpc_usd) & (cpc_usd > 0), cpc_usd, 0.8)
     vol = np.where(np.isfinite(vol) & (vol > 0), vol, 100.0)
-    kw_type = (kw["product_type"].astype(str).to_numpy() if "product_type" in kw
-               else np.full(len(kw), ""))
     store_cats, store_types = _store_assortment(ctx, b2c)
+    cat_pos = pd.Index(cat_uni)
+    type_pos = pd.Index(type_uni)
     camps, aks = [], []
     for pos in range(len(b2c)):  # ≤ 80 stores
         r = b2c.iloc[pos]
-        in_market = kw_market == r["market"]
-        pool = np.flatnonzero(in_market & np.isin(kw_type, list(store_types[pos])))
+        in_market = by_market.get(r["market"], np.array([], dtype=np.int64))
+        want_t = np.zeros(len(type_uni) + 1, bool)
+        want_t[type_pos.get_indexer(list(store_types[pos]))] = True
+        want_t[-1] = False
+        pool = in_market[want_t[type_code[in_market]]]
         if len(pool) < 8:
-            pool = np.flatnonzero(in_market & np.isin(kw_cat, list(store_cats[pos])))
+            want_c = np.zeros(len(cat_uni) + 1, bool)
+            want_c[cat_pos.get_indexer(list(store_cats[pos]))] = True
+            want_c[-1] = False
+            pool = in_market[want_c[cat_code[in_market]]]
         if len(pool) < 3:
-            pool = np.flatnonzero(in_market)
+            pool = in_market
         if not len(pool):
             continue
         exp_ads = r["exp_daily"] * _mix(r["platform_id"])[C_ADS]
@@ -922,7 +930,7 @@ def _live_match(ctx, st, live, sidx, t_ns):
     if live is None or not len(live):
         return np.full(len(sidx), -1)
     t0 = ctx.start.value - 30 * 86_400 * 10**9
-    ls = pd.Index(st["store_id"]).get_indexer(live["store_id"].astype(str))
+    ls = _codes(live["store_id"], st["store_id"])
     start = _utc_ns(live["start_at"])
     end = start + live["duration_min"].to_numpy(np.int64) * 60 * 10**9 + LIVE_TAIL_NS
     key = _key(ls, start, t0)
@@ -933,30 +941,50 @@ def _live_match(ctx, st, live, sidx, t_ns):
     return np.where(ok, j, -1)
 
 
-def _post_candidates(ctx, st, posts, sidx, t_ns, k=4):
-    """The last ``k`` posts of the store published ≤ 14 days before each order (-1 = none)."""
-    n = len(sidx)
+def _posts_index(ctx, st, posts):
+    """Posts sorted by (store, time) with their conversion pull; None when there are none."""
     if posts is None or not len(posts):
-        return np.full((n, k), -1), np.zeros((n, k))
+        return None
     t0 = ctx.start.value - 30 * 86_400 * 10**9
-    ps = pd.Index(st["store_id"]).get_indexer(posts["store_id"].astype(str))
+    ps = _codes(posts["store_id"], st["store_id"])
     pt = _utc_ns(posts["posted_at"])
     key = _key(ps, pt, t0)
     order = np.argsort(key, kind="stable")
-    i = np.searchsorted(key[order], _key(sidx, t_ns, t0), side="right") - 1
-    ptype = pd.Categorical(posts["post_type"].astype(str), categories=POST_TYPES).codes
+    ptype = _codes(posts["post_type"], POST_TYPES)
     per_usd = st["per_usd"].to_numpy()[ps]
     strength = _POST_STRENGTH[ptype] * (1 + posts["spend"].to_numpy(float) / per_usd / 60)
+    return {"t0": t0, "key": key[order], "order": order, "s": ps, "t": pt,
+            "strength": strength}
+
+
+def _post_last(pi, sidx, t_ns):
+    """Sorted position of the store's latest post at or before each order (-1 = none)."""
+    if pi is None:
+        return np.full(len(sidx), -1), np.zeros(len(sidx), bool)
+    i = np.searchsorted(pi["key"], _key(sidx, t_ns, pi["t0"]), side="right") - 1
+    j = pi["order"][np.maximum(i, 0)]
+    age = t_ns - pi["t"][j]
+    ok = (i >= 0) & (pi["s"][j] == sidx) & (age >= 0) & (age <= SOCIAL_WINDOW_NS)
+    return i, ok
+
+
+def _post_choice(rng, pi, i, sidx, t_ns, k=4):
+    """One of the last ``k`` posts within 14 days, ∝ strength × recency (4-day decay)."""
+    n = len(i)
     cand = np.full((n, k), -1)
     wts = np.zeros((n, k))
     for back in range(k):
         ii = i - back
-        j = order[np.maximum(ii, 0)]
-        age = t_ns - pt[j]
-        ok = (ii >= 0) & (ps[j] == sidx) & (age >= 0) & (age <= SOCIAL_WINDOW_NS)
+        j = pi["order"][np.maximum(ii, 0)]
+        age = t_ns - pi["t"][j]
+        ok = (ii >= 0) & (pi["s"][j] == sidx) & (age >= 0) & (age <= SOCIAL_WINDOW_NS)
         cand[:, back] = np.where(ok, j, -1)
-        wts[:, back] = np.where(ok, strength[j] * np.exp(-age / (4 * 86_400e9)), 0.0)
-    return cand, wts
+        wts[:, back] = np.where(ok, pi["strength"][j] * np.exp(-age / (4 * 86_400e9)), 0.0)
+    cw = np.cumsum(wts, 1)
+    u = rng.random(n) * cw[:, -1]
+    pick = np.minimum((u[:, None] > cw).sum(1), k - 1)
+    j = cand[np.arange(n), pick]
+    return np.where(j >= 0, j, cand[:, 0])
 
 
 def _ads_tables(ctx, st):
@@ -966,24 +994,27 @@ def _ads_tables(ctx, st):
     fallback = np.full((len(st), n_days + 2), -1, dtype=np.int64)
     if camps is None or ak is None or not len(ak):
         return None, fallback
-    ci = pd.Index(camps["campaign_id"].astype(str)).get_indexer(ak["campaign_id"].astype(str))
+    ci = _codes(ak["campaign_id"], camps["campaign_id"])
     a = (pd.to_datetime(camps["start_date"]) - ctx.start).dt.days.to_numpy()[ci]
     b = (pd.to_datetime(camps["end_date"]) - ctx.start).dt.days.to_numpy()[ci]
     kw = ctx.tables.get("keywords")
-    vol = (pd.Series(kw["search_volume"].to_numpy(float), index=kw["keyword_id"].astype(str))
-           .reindex(ak["keyword_id"].astype(str)).fillna(100.0).to_numpy()
-           if kw is not None and "search_volume" in kw else np.full(len(ak), 100.0))
-    w = _ak_weight(ak["match_type"].astype(str).to_numpy(),
-                   camps["campaign_type"].astype(str).to_numpy()[ci],
+    if kw is not None and "search_volume" in kw:
+        ki = _codes(ak["keyword_id"], kw["keyword_id"])
+        vol = np.where(ki >= 0, kw["search_volume"].to_numpy(float)[ki], 100.0)
+    else:
+        vol = np.full(len(ak), 100.0)
+    w = _ak_weight(np.asarray(ak["match_type"], dtype=object),
+                   np.asarray(camps["campaign_type"], dtype=object)[ci],
                    ak["bid"].to_numpy(float), vol)
-    waste = ak["ad_keyword_id"].astype(str).isin(_labels(ctx, "ad_waste")["entity_id"])
-    w = np.where(waste.to_numpy(), 0.0, w)
-    s = pd.Index(st["store_id"]).get_indexer(ak["store_id"].astype(str))
+    waste = np.isin(np.asarray(ak["ad_keyword_id"], dtype=object),
+                    np.asarray(_labels(ctx, "ad_waste")["entity_id"], dtype=object))
+    w = np.where(waste, 0.0, w)
+    s = _codes(ak["store_id"], st["store_id"])
     for r in np.argsort(w, kind="stable"):  # heaviest keyword wins the fallback slot
         if w[r] > 0:
             fallback[s[r], a[r] + 1:b[r] + 2] = r
-    info = {"s": s, "a": a, "b": b, "w": w, "campaign_id": ak["campaign_id"].astype(str)
-            .to_numpy(object), "keyword_id": ak["keyword_id"].astype(str).to_numpy(object)}
+    info = {"s": s, "a": a, "b": b, "w": w, "campaign_id": ak["campaign_id"],
+            "keyword_id": ak["keyword_id"]}
     return info, fallback
 
 
@@ -993,81 +1024,76 @@ def attribute(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     Called by the orders stage with columns store_id, market, platform_id, created_at (UTC),
     local_date, customer_id, is_repeat; draws from that stage's generator. The local day is
     recomputed from ``created_at`` and the market time zone (the definition every marketing
-    table uses).
+    table uses). Id columns are pandas ``str`` Series (missing = NaN).
     """
     rng = ctx.rng("orders")
     n = len(frame)
     st = _store_frame(ctx)
-    sidx = pd.Index(st["store_id"]).get_indexer(frame["store_id"].astype(str))
+    ns = len(st)
+    sidx = _codes(frame["store_id"], st["store_id"])
     if (sidx < 0).any():
         raise ValueError("attribute: orders of unknown stores")
     t_ns = _utc_ns(frame["created_at"])
-    day = _local_day(ctx, t_ns, st["tz"].to_numpy()[sidx])
+    day = _local_day(ctx, t_ns, sidx, st)
     dcol = np.clip(day + 1, 0, ctx.n_days + 1)  # matrix column; 0 / n+1 = outside period
-    rep = frame["is_repeat"].to_numpy(bool).astype(np.int64)
-    plat = st["platform_id"].to_numpy()
+    rep = np.asarray(frame["is_repeat"], dtype=bool)
 
-    # channel probabilities per (store, repeat) → per order
-    base = np.array([_mix(p) for p in plat])
+    # channel probabilities per (store, repeat) → per order, one 1-D array per channel
+    base = np.array([_mix(pl) for pl in st["platform_id"]])
     tilt = base * REPEAT_TILT
-    table = np.stack([base, tilt / tilt.sum(1, keepdims=True)], 1).reshape(-1, 7)
-    p = table[sidx * 2 + rep]
+    tilt /= tilt.sum(1, keepdims=True)
+    row = sidx * 2 + rep
+    table = np.stack([base, tilt], 1).reshape(-1, 7)
+    p = [table[:, c][row] for c in range(7)]
+    for lab in _labels(ctx, "traffic_drop").itertuples():
+        si = int(np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)[0])
+        a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
+        hit = (sidx == si) & (day >= a) & (day <= b)
+        p[C_ORG] = np.where(hit, p[C_ORG] * TRAFFIC_DROP_FACTOR, p[C_ORG])
 
     live_j = _live_match(ctx, st, ctx.tables.get("live_sessions"), sidx, t_ns)
-    cand, wts = _post_candidates(ctx, st, ctx.tables.get("social_posts"), sidx, t_ns)
+    pi = _posts_index(ctx, st, ctx.tables.get("social_posts"))
+    post_i, post_ok = _post_last(pi, sidx, t_ns)
     ak, fallback = _ads_tables(ctx, st)
-    elig = {C_LIVE: live_j >= 0, C_SOC: cand[:, 0] >= 0,
-            C_ADS: fallback[sidx, dcol] >= 0}
+    elig = {C_LIVE: live_j >= 0, C_SOC: post_ok, C_ADS: fallback[sidx, dcol] >= 0}
 
-    for lab in _labels(ctx, "traffic_drop").itertuples():
-        s = st.index[st["store_id"] == lab.store_id]
-        a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
-        hit = np.isin(sidx, s) & (day >= a) & (day <= b)
-        p[hit, C_ORG] *= TRAFFIC_DROP_FACTOR
     # constrained channels reach their target share among the orders they can explain:
     # live first (a stream captures most orders placed during it), then social and ads on
-    # the remaining probability mass, the free channels share what is left
-    cnt = np.maximum(np.bincount(sidx, minlength=len(st)), 1)
-    q = np.zeros((n, 7))
+    # the remaining probability mass; the free channels share what is left
+    cnt = np.maximum(np.bincount(sidx, minlength=ns), 1)
+    q = {}
     e = elig[C_LIVE]
-    cov = np.bincount(sidx, weights=e, minlength=len(st)) / cnt
-    q[:, C_LIVE] = np.where(e, np.minimum(0.95, p[:, C_LIVE] / np.maximum(cov[sidx], 1e-9)), 0)
-    rest = 1.0 - q[:, C_LIVE]
+    cov = np.bincount(sidx, weights=e, minlength=ns) / cnt
+    q[C_LIVE] = np.where(e, np.minimum(0.95, p[C_LIVE] / np.maximum(cov[sidx], 1e-9)), 0.0)
+    rest = 1.0 - q[C_LIVE]
     for c in (C_SOC, C_ADS):
         e = elig[c]
-        cov = np.bincount(sidx, weights=e * rest, minlength=len(st)) / cnt
-        q[:, c] = np.where(e, rest * np.minimum(0.95, p[:, c] / np.maximum(cov[sidx], 1e-9)),
-                           0.0)
-    used = q[:, C_SOC] + q[:, C_ADS]
-    over = used > 0.97 * rest
-    q[over, C_SOC] *= 0.97 * rest[over] / used[over]
-    q[over, C_ADS] *= 0.97 * rest[over] / used[over]
-    free = [C_ORG, C_EMAIL, C_DIRECT, C_AFF]
-    pf = p[:, free]
-    q[:, free] = pf / pf.sum(1, keepdims=True) * np.maximum(1 - q.sum(1), 0)[:, None]
-    cum = np.cumsum(q, 1)
-    ch = np.minimum((rng.random(n)[:, None] > cum[:, :6]).sum(1), 6)
+        cov = np.bincount(sidx, weights=e * rest, minlength=ns) / cnt
+        q[c] = np.where(e, rest * np.minimum(0.95, p[c] / np.maximum(cov[sidx], 1e-9)), 0.0)
+    used = q[C_SOC] + q[C_ADS]
+    shrink = np.where(used > 0.97 * rest, 0.97 * rest / np.maximum(used, 1e-12), 1.0)
+    q[C_SOC] *= shrink
+    q[C_ADS] *= shrink
+    free = (C_ORG, C_EMAIL, C_DIRECT, C_AFF)
+    scale = (1.0 - q[C_LIVE] - q[C_SOC] - q[C_ADS]) / sum(p[c] for c in free)
+    for c in free:
+        q[c] = p[c] * scale
+    u = rng.random(n)
+    ch = np.zeros(n, dtype=np.int64)
+    acc = np.zeros(n)
+    for c in range(6):
+        acc += q[c]
+        ch += u >= acc
+    ch = np.minimum(ch, 6)
 
-    none = np.full(n, None, dtype=object)
-    # live
-    live_id = none.copy()
+    ids = {k: np.full(n, -1, dtype=np.int64) for k in
+           ("live", "post", "ak", "promo")}
     m = ch == C_LIVE
-    if m.any():
-        ids = ctx.tables["live_sessions"]["live_session_id"].astype(str).to_numpy(object)
-        live_id[m] = ids[live_j[m]]
-    # social: one of the recent posts, ∝ strength × recency
-    post_id = none.copy()
+    ids["live"][m] = live_j[m]
     m = np.flatnonzero(ch == C_SOC)
     if len(m):
-        w = wts[m]
-        cw = np.cumsum(w, 1)
-        u = rng.random(len(m)) * cw[:, -1]
-        pick = np.minimum((u[:, None] > cw).sum(1), cand.shape[1] - 1)
-        j = cand[m, pick]
-        j = np.where(j >= 0, j, cand[m, 0])
-        post_id[m] = ctx.tables["social_posts"]["post_id"].astype(str).to_numpy(object)[j]
+        ids["post"][m] = _post_choice(rng, pi, post_i[m], sidx[m], t_ns[m])
     # ads: a keyword of the store ∝ weight, redrawn if its campaign was not running that day
-    camp_id, kw_id = none.copy(), none.copy()
     m = np.flatnonzero(ch == C_ADS)
     if len(m):
         r = np.full(len(m), -1)
@@ -1075,58 +1101,70 @@ def attribute(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
         for _ in range(3):
             if not len(todo):
                 break
-            g = sidx[m[todo]]
-            draw = weighted_choice_by_group(rng, g, ak["s"], ak["w"] + 1e-12)
+            draw = weighted_choice_by_group(rng, sidx[m[todo]], ak["s"], ak["w"] + 1e-12)
             d = day[m[todo]]
             ok = (ak["w"][draw] > 0) & (ak["a"][draw] <= d) & (d <= ak["b"][draw])
             r[todo[ok]] = draw[ok]
             todo = todo[~ok]
         r[todo] = fallback[sidx[m[todo]], dcol[m[todo]]]
-        camp_id[m] = ak["campaign_id"][r]
-        kw_id[m] = ak["keyword_id"][r]
+        ids["ak"][m] = r
 
     # promotions: one per order at most (percentage track first, then amount track)
     promos = ctx.tables.get("promotions")
-    promo_id, code = none.copy(), none.copy()
     if promos is not None and len(promos):
         mat_a, mat_b = _promo_matrices(ctx, st, promos)
-        ptype = promos["promo_type"].astype(str).to_numpy()
-        use = np.array([PROMO_USE[t] for t in PROMO_TYPES])
-        tcode = pd.Categorical(ptype, categories=PROMO_TYPES).codes
+        use = np.array([PROMO_USE[t] for t in PROMO_TYPES] + [0.0])
+        tcode = np.append(_codes(promos["promo_type"], PROMO_TYPES), len(PROMO_TYPES))
         ra, rb = mat_a[sidx, dcol], mat_b[sidx, dcol]
-        boost = np.where(np.isin(ch, [C_EMAIL, C_LIVE, C_SOC]), 1.8, 1.0)  # code-sharing
-        ua = (ra >= 0) & (rng.random(n) < use[tcode[ra]])
-        ub = ~ua & (rb >= 0) & (rng.random(n) < np.minimum(use[tcode[rb]] * boost, 0.9))
-        row = np.where(ua, ra, np.where(ub, rb, -1))
-        got = row >= 0
-        promo_id[got] = promos["promotion_id"].astype(str).to_numpy(object)[row[got]]
-        codes = promos["coupon_code"].to_numpy(object)
-        code[got] = codes[row[got]]
-        code[got & pd.isna(code)] = None
+        boost = np.where((ch == C_EMAIL) | (ch == C_LIVE) | (ch == C_SOC), 1.8, 1.0)
+        ua = rng.random(n) < use[tcode[ra]]  # row -1 → the appended zero
+        ub = ~ua & (rng.random(n) < np.minimum(use[tcode[rb]] * boost, 0.9))
+        ids["promo"] = np.where(ua, ra, np.where(ub, rb, -1))
 
-    mob = _mobile_p(st["market"].to_numpy()[sidx], plat[sidx], ch)
-    dev = (rng.random(n) >= mob).astype(np.int8)
-    return pd.DataFrame({
+    dev = (rng.random(n) >= _mobile_p(st["mobile_logit"].to_numpy()[sidx], ch)).astype(np.int8)
+    empty = np.array([], dtype=object)
+
+    def col(table, column, idx):
+        t = ctx.tables.get(table)
+        return _str_take(t[column] if t is not None else empty, idx)
+
+    code_idx = ids["promo"]
+    if promos is not None and len(promos):
+        has_code = promos["coupon_code"].notna().to_numpy()
+        code_idx = np.where((code_idx >= 0) & has_code[np.maximum(code_idx, 0)], code_idx, -1)
+    out = pd.DataFrame({
         "channel": pd.Categorical.from_codes(ch, categories=CHANNELS),
         "device": pd.Categorical.from_codes(dev, categories=DEVICES),
-        "promotion_id": promo_id, "coupon_code": code, "campaign_id": camp_id,
-        "keyword_id": kw_id, "live_session_id": live_id, "post_id": post_id,
-    }, index=frame.index)
+        "promotion_id": col("promotions", "promotion_id", ids["promo"]),
+        "coupon_code": col("promotions", "coupon_code", code_idx),
+        "campaign_id": (_str_take(ak["campaign_id"], ids["ak"]) if ak else
+                        _str_take(empty, ids["ak"])),
+        "keyword_id": (_str_take(ak["keyword_id"], ids["ak"]) if ak else
+                       _str_take(empty, ids["ak"])),
+        "live_session_id": col("live_sessions", "live_session_id", ids["live"]),
+        "post_id": col("social_posts", "post_id", ids["post"]),
+    })
+    out.index = frame.index
+    return out
 
 
 # --------------------------------------------------------------------------- metrics
 def _order_view(ctx: Context, st: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Integer-coded view of the orders: store, local day, channel, device, ids, cents."""
     o = ctx.tables["orders"]
-    sidx = pd.Index(st["store_id"]).get_indexer(o["store_id"].astype(str))
+    sidx = _codes(o["store_id"], st["store_id"])
     t_ns = _utc_ns(o["created_at"])
-    return {
-        "sidx": sidx, "day": _local_day(ctx, t_ns, st["tz"].to_numpy()[sidx]),
+    out = {
+        "sidx": sidx, "day": _local_day(ctx, t_ns, sidx, st),
         "cents": to_cents(o["order_total"].to_numpy(float)).astype(np.float64),
-        "ch": pd.Categorical(o["channel"].astype(str), categories=CHANNELS).codes.astype(int),
-        "dev": pd.Categorical(o["device"].astype(str), categories=DEVICES).codes.astype(int),
-        "campaign_id": o["campaign_id"], "keyword_id": o["keyword_id"],
-        "live_session_id": o["live_session_id"], "post_id": o["post_id"],
+        "ch": _codes(o["channel"], CHANNELS), "dev": _codes(o["device"], DEVICES),
     }
+    for table, col in (("live_sessions", "live_session_id"), ("social_posts", "post_id"),
+                       ("ad_campaigns", "campaign_id"), ("keywords", "keyword_id")):
+        t = ctx.tables.get(table)
+        out[col] = (_codes(o[col], t[col]) if t is not None and len(t)
+                    else np.full(len(o), -1))
+    return out
 
 
 def _ads_daily(ctx, rng, st, ov):
@@ -1134,7 +1172,7 @@ def _ads_daily(ctx, rng, st, ov):
     if camps is None or ak is None or not len(ak):
         return _empty(ADS_DAILY)
     n_days, nk = ctx.n_days, len(ak)
-    ci = pd.Index(camps["campaign_id"].astype(str)).get_indexer(ak["campaign_id"].astype(str))
+    ci = _codes(ak["campaign_id"], camps["campaign_id"])
     a = (pd.to_datetime(camps["start_date"]) - ctx.start).dt.days.to_numpy()[ci]
     b = (pd.to_datetime(camps["end_date"]) - ctx.start).dt.days.to_numpy()[ci]
     length = b - a + 1
@@ -1142,11 +1180,12 @@ def _ads_daily(ctx, rng, st, ov):
     total = int(length.sum())
     akr = np.repeat(np.arange(nk), length)
     day = a[akr] + np.arange(total) - off[akr]
-    # orders → (ad keyword, day) row
-    has = ov["campaign_id"].notna().to_numpy()
-    key_ak = pd.Index(ak["campaign_id"].astype(str) + "|" + ak["keyword_id"].astype(str))
-    ko = (ov["campaign_id"][has].astype(str) + "|" + ov["keyword_id"][has].astype(str))
-    ko = key_ak.get_indexer(ko)
+    # orders → (ad keyword, day) row, via integer (campaign, keyword) keys
+    has = ov["campaign_id"] >= 0
+    n_kw = len(ctx.tables["keywords"])
+    ki = _codes(ak["keyword_id"], ctx.tables["keywords"]["keyword_id"])
+    ko = pd.Index(ci.astype(np.int64) * n_kw + ki).get_indexer(
+        ov["campaign_id"][has].astype(np.int64) * n_kw + ov["keyword_id"][has])
     od = ov["day"][has]
     if (ko < 0).any() or (od < a[ko]).any() or (od > b[ko]).any():
         raise ValueError("ads_daily: orders attributed outside their keyword's active days")
@@ -1154,9 +1193,9 @@ def _ads_daily(ctx, rng, st, ov):
     orders = np.bincount(row, minlength=total)
     sales_c = np.bincount(row, weights=ov["cents"][has], minlength=total)
 
-    s = pd.Index(st["store_id"]).get_indexer(ak["store_id"].astype(str))
-    ctype = camps["campaign_type"].astype(str).to_numpy()[ci]
-    mt = ak["match_type"].astype(str).to_numpy()
+    s = _codes(ak["store_id"], st["store_id"])
+    ctype = np.asarray(camps["campaign_type"], dtype=object)[ci]
+    mt = np.asarray(ak["match_type"], dtype=object)
     plat = st["platform_id"].to_numpy()[s]
     cvr = (0.10 * np.select([mt == "exact", mt == "phrase"], [1.25, 1.0], 0.75)
            * np.select([ctype == "sponsored_products", ctype == "sponsored_brands"],
@@ -1166,8 +1205,8 @@ def _ads_daily(ctx, rng, st, ov):
     ctr = (np.select([ctype == "display", ctype == "sponsored_brands", mt == "exact",
                       mt == "phrase"], [0.0008, 0.004, 0.006, 0.0045], 0.003)
            * rng.lognormal(0, 0.3, nk))
-    waste = ak["ad_keyword_id"].astype(str).isin(_labels(ctx, "ad_waste")["entity_id"]) \
-        .to_numpy()
+    waste = np.isin(np.asarray(ak["ad_keyword_id"], dtype=object),
+                    np.asarray(_labels(ctx, "ad_waste")["entity_id"], dtype=object))
     season = _season(ctx, st["market"].to_numpy()[s])
     sd = np.empty(total)
     mk = st["market"].to_numpy()[s][akr]
@@ -1196,15 +1235,15 @@ def _ads_daily(ctx, rng, st, ov):
     keep = impr > 0
     out = pd.DataFrame({
         "date": _day_dates(ctx, day[keep]),
-        "campaign_id": ak["campaign_id"].astype(str).to_numpy(object)[akr[keep]],
-        "ad_keyword_id": ak["ad_keyword_id"].astype(str).to_numpy(object)[akr[keep]],
-        "keyword_id": ak["keyword_id"].astype(str).to_numpy(object)[akr[keep]],
-        "store_id": ak["store_id"].astype(str).to_numpy(object)[akr[keep]],
+        "campaign_id": _str_take(ak["campaign_id"], akr[keep]),
+        "ad_keyword_id": _str_take(ak["ad_keyword_id"], akr[keep]),
+        "keyword_id": _str_take(ak["keyword_id"], akr[keep]),
+        "store_id": _str_take(ak["store_id"], akr[keep]),
         "impressions": impr[keep].astype(np.int64), "clicks": clicks[keep].astype(np.int64),
         "spend": spend_c[keep] / 100.0,
         "attributed_orders": orders[keep].astype(np.int64),
         "attributed_sales": sales_c[keep] / 100.0,
-        "currency": ak["currency"].astype(str).to_numpy(object)[akr[keep]],
+        "currency": _str_take(ak["currency"], akr[keep]),
     })
     return out
 
@@ -1246,9 +1285,8 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     s = keys // (14 * n_days)
     o = o_cnt[keys]
     n = len(keys)
-    plat = st["platform_id"].to_numpy()[s]
     mkt = st["market"].to_numpy()[s]
-    mob = _mobile_p(mkt, plat, c)
+    mob = _mobile_p(st["mobile_logit"].to_numpy()[s], c)
     dshare = np.where(dv == 0, mob, 1 - mob)
 
     # expected sessions: store volume × cell share ÷ conversion rate × season
@@ -1268,8 +1306,8 @@ def _traffic_daily(ctx, rng, st, ov, ads):
         sd[sel] = f[d[sel]]
     lam = m_store[s] * share / cvr * sd * rng.lognormal(0, 0.2, n)
     if live is not None and len(live):  # live traffic only on days with a stream
-        ls = pd.Index(st["store_id"]).get_indexer(live["store_id"].astype(str))
-        lday = _local_day(ctx, _utc_ns(live["start_at"]), st["tz"].to_numpy()[ls])
+        ls = _codes(live["store_id"], st["store_id"])
+        lday = _local_day(ctx, _utc_ns(live["start_at"]), ls, st)
         on = np.zeros(ns * n_days + 1, bool)
         ok = (lday >= 0) & (lday < n_days)
         on[ls[ok] * n_days + lday[ok]] = True
@@ -1291,7 +1329,7 @@ def _traffic_daily(ctx, rng, st, ov, ads):
 
     # sponsored ads: sessions / impressions are the ads_daily clicks / impressions, by device
     if len(ads):
-        a_s = pd.Index(st["store_id"]).get_indexer(ads["store_id"].astype(str))
+        a_s = _codes(ads["store_id"], st["store_id"])
         a_d = ((pd.to_datetime(ads["date"]) - ctx.start).dt.days.to_numpy())
         sd_key = a_s * n_days + a_d
         clk = np.bincount(sd_key, weights=ads["clicks"].to_numpy(), minlength=ns * n_days)
@@ -1300,6 +1338,8 @@ def _traffic_daily(ctx, rng, st, ov, ads):
         ib = np.flatnonzero((c == C_ADS) & (dv == 1))
         mkey = pd.Index(keys[ib] - 1)
         pair = mkey.get_indexer(keys[ia])  # mobile row → its pc row (both exist in the grid)
+        if (pair < 0).any():
+            raise ValueError("traffic_daily: sponsored_ads grid incomplete")
         sdk = s[ia] * n_days + d[ia]
         om, op = o[ia], o[ib[pair]]
         extra = (clk[sdk] - om - op).astype(np.int64)
@@ -1319,7 +1359,7 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     newv = rng.binomial(sessions, NEW_VISITOR[c])
     keep = sessions > 0
     return pd.DataFrame({
-        "store_id": st["store_id"].to_numpy(object)[s[keep]],
+        "store_id": _str_take(st["store_id"], s[keep]),
         "date": _day_dates(ctx, d[keep]),
         "channel": pd.Categorical.from_codes(c[keep], categories=CHANNELS),
         "device": pd.Categorical.from_codes(dv[keep], categories=DEVICES),
@@ -1335,14 +1375,13 @@ def _complete_live(ctx, rng, st, ov):
         return live
     live = live.copy()
     n = len(live)
-    has = ov["live_session_id"].notna().to_numpy()
-    j = pd.Index(live["live_session_id"].astype(str)).get_indexer(
-        ov["live_session_id"][has].astype(str))
+    j = ov["live_session_id"][ov["live_session_id"] >= 0]
+    has = ov["live_session_id"] >= 0
     orders = np.bincount(j, minlength=n)
     gmv_c = np.bincount(j, weights=ov["cents"][has], minlength=n)
-    ls = pd.Index(st["store_id"]).get_indexer(live["store_id"].astype(str))
+    ls = _codes(live["store_id"], st["store_id"])
     tiktok = st["platform_id"].to_numpy()[ls] == "tiktok_shop"
-    infl = live["host_type"].astype(str).to_numpy() == "influencer"
+    infl = np.asarray(live["host_type"], dtype=object) == "influencer"
     dur = live["duration_min"].to_numpy(float)
     base = (rng.lognormal(np.log(np.where(tiktok, 300, 80)), 0.6) * np.where(infl, 3, 1)
             * dur / 120)
@@ -1371,13 +1410,13 @@ def _complete_posts(ctx, rng, st, ov):
         return posts
     posts = posts.copy()
     n = len(posts)
-    has = ov["post_id"].notna().to_numpy()
-    j = pd.Index(posts["post_id"].astype(str)).get_indexer(ov["post_id"][has].astype(str))
+    has = ov["post_id"] >= 0
+    j = ov["post_id"][has]
     conv = np.bincount(j, minlength=n)
     rev_c = np.bincount(j, weights=ov["cents"][has], minlength=n)
-    ps = pd.Index(st["store_id"]).get_indexer(posts["store_id"].astype(str))
+    ps = _codes(posts["store_id"], st["store_id"])
     spend_usd = posts["spend"].to_numpy(float) / st["per_usd"].to_numpy()[ps]
-    sns = posts["sns_platform"].astype(str).to_numpy()
+    sns = np.asarray(posts["sns_platform"], dtype=object)
     base_reach = (np.array([_REACH_MEDIAN[x] for x in sns]) * rng.lognormal(0, 0.8, n)
                   + spend_usd * rng.uniform(80, 250, n))  # paid reach ≈ CPM $4–12
     link_ctr = np.where(sns == "blog", 0.04, rng.uniform(0.004, 0.015, n))

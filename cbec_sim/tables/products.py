@@ -14,9 +14,30 @@ from cbec_sim.tables.labels import anomaly_rows
 #: Currencies priced in whole units (no cents in practice).
 WHOLE_UNIT_CURRENCIES = {"JPY", "KRW", "IDR", "VND", "NGN", "KES", "THB", "PHP", "RUB"}
 
-_ATTRS = np.array(["Premium", "Lightweight", "Portable", "Waterproof", "Eco-Friendly",
-                   "Wireless", "Foldable", "Soft", "Durable", "Vintage", "Minimalist",
-                   "Breathable", "Rechargeable", "Adjustable", "Non-Slip", "Large Capacity"])
+#: Title attributes that make sense per category (used for titles and keywords).
+CATEGORY_ATTRS: dict[str, tuple[str, ...]] = {
+    "apparel": ("Cotton", "Slim Fit", "Oversized", "Breathable", "Casual", "Vintage"),
+    "footwear": ("Non-Slip", "Lightweight", "Breathable", "Waterproof", "Cushioned", "Casual"),
+    "bags": ("Large Capacity", "Waterproof", "Lightweight", "Anti-Theft", "Vintage", "Leather"),
+    "phone_accessories": ("Fast Charging", "Shockproof", "Slim", "Magnetic", "USB-C", "Clear"),
+    "audio": ("Wireless", "Noise Cancelling", "Waterproof", "Bluetooth 5.3", "Bass Boost",
+              "Portable"),
+    "smart_wearables": ("Waterproof", "GPS", "Heart Rate", "4K", "Long Battery", "Bluetooth"),
+    "beauty": ("Organic", "Hydrating", "Long Lasting", "Vegan", "Matte", "Fragrance-Free"),
+    "home_kitchen": ("Stainless Steel", "BPA-Free", "Dishwasher Safe", "Non-Stick", "Eco-Friendly",
+                     "Stackable"),
+    "toys": ("Educational", "STEM", "Wooden", "Montessori", "Rechargeable", "Glow"),
+    "sports_outdoor": ("Adjustable", "Foldable", "Anti-Slip", "Lightweight", "Heavy Duty",
+                       "Portable"),
+    "jewelry": ("Sterling", "Gold Plated", "Hypoallergenic", "Minimalist", "Vintage", "Handmade"),
+    "watches": ("Waterproof", "Luminous", "Minimalist", "Chronograph", "Leather Strap",
+                "Digital"),
+    "small_appliances": ("Cordless", "Quiet", "Rechargeable", "Compact", "Powerful",
+                         "Ionic"),
+    "lighting": ("Dimmable", "Rechargeable", "Smart", "Warm White", "Solar", "Waterproof"),
+    "food_health": ("Organic", "Sugar-Free", "Gluten-Free", "Premium", "Vegan", "Natural"),
+    "eyewear": ("Polarized", "UV400", "Blue Light", "Lightweight", "Retro", "Oversized"),
+}
 _AUDIENCE = np.array(["for Women", "for Men", "for Kids", "for Home", "for Travel",
                       "for Office", "Gift Set", "2-Pack", "", ""])
 _IP_TERMS = np.array(["AirPods Compatible", "Nike Style", "Disney Inspired", "Pokemon",
@@ -155,10 +176,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     white = rng.random(m) < 0.7
     bullets = rng.integers(0, 6, m)
     a_plus = rng.random(m) < 0.3
-    a1 = _ATTRS[rng.integers(0, len(_ATTRS), m)]
-    a2 = _ATTRS[rng.integers(0, len(_ATTRS), m)]
+    cats = sorted(CATEGORY_ATTRS)
+    attr_table = np.array([CATEGORY_ATTRS[c] for c in cats])  # categories × 6 attributes
+    crow = np.searchsorted(cats, pr["category"].astype(str).to_numpy())
+    k1 = rng.integers(0, attr_table.shape[1], m)
+    k2 = (k1 + rng.integers(1, attr_table.shape[1], m)) % attr_table.shape[1]  # k2 != k1
+    a1, a2 = attr_table[crow, k1], attr_table[crow, k2]
     aud = _AUDIENCE[rng.integers(0, len(_AUDIENCE), m)]
-    name = pr["name_en"].str.title().to_numpy().astype(str)
+    nice = {v: " ".join(w[:1].upper() + w[1:] for w in v.split()) for v in hs["name_en"]}
+    name = pr["name_en"].map(nice).to_numpy().astype(str)
     title = np.char.strip(np.char.add(np.char.add(np.char.add(
         np.char.add(pr["brand"].to_numpy().astype(str), " "), np.char.add(a1, " ")),
         np.char.add(name, " ")), np.char.add(np.char.add(a2, " "), aud)))

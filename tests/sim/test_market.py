@@ -324,3 +324,16 @@ def test_edge_worlds():
         d = tabs["market_demand"]
         assert d["month"].max() == ctx.end.to_period("M").to_timestamp()
         assert set(tabs["competitor_products"]["platform_id"]) <= set(ctx.platforms)
+
+
+def test_in_generated_world(small_world):
+    w = small_world
+    for name in TABLES:
+        assert validate_table(w.tables[name], REGISTRY[name]) == []
+    assert validate_references(dict(w.tables)) == []
+    kinds = set(w.labels["anomalies"]["kind"])
+    assert {"competitor_surge", "price_dumping", "review_inflation"} <= kinds
+    # the world's own categories and markets are all researched
+    d = w.tables["market_demand"]
+    assert set(w.tables["products"]["category"].astype(str)) <= set(d["category"].astype(str))
+    assert set(w.tables["stores"]["market"].astype(str)) <= set(d["market"].astype(str))
