@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
 import subprocess
 import sys
 import time
@@ -26,40 +25,42 @@ import pandas as pd
 
 
 def naive_orders(n: int, seed: int = 0) -> pd.DataFrame:
-    """The slow way: one Python dict per order, Faker and ``random`` calls per field."""
+    """The slow way a Faker-based generator is usually written: one dict per order, every
+    field drawn by a Faker provider call (ids, dates, choices, amounts, names, countries)."""
     from faker import Faker
 
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    rnd = random.Random(seed)
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2025, 12, 31, tzinfo=dt.UTC)
     rows = []
-    for i in range(n):
-        created = start + dt.timedelta(seconds=rnd.randint(0, 365 * 86400))
-        paid = created + dt.timedelta(seconds=rnd.randint(10, 600))
-        subtotal = round(rnd.lognormvariate(3.3, 0.8), 2)
-        disc = round(subtotal * rnd.choice([0, 0, 0, 0.1, 0.2]), 2)
-        ship = rnd.choice([0.0, 0.0, 4.99])
-        rate = 7.2 * (1 + rnd.gauss(0, 0.01))
+    for _ in range(n):
+        created = fake.date_time_between(start_date=start, end_date=end, tzinfo=dt.UTC)
+        paid = created + dt.timedelta(seconds=fake.random_int(10, 600))
+        subtotal = float(fake.pydecimal(left_digits=3, right_digits=2, positive=True))
+        disc = round(subtotal * fake.random_element([0, 0, 0, 0.1, 0.2]), 2)
+        ship = fake.random_element([0.0, 0.0, 4.99])
+        rate = fake.pyfloat(min_value=7.0, max_value=7.4)
         total = round(subtotal - disc + ship, 2)
         rows.append({
-            "order_id": f"O{i + 1:08d}", "store_id": f"S{rnd.randint(1, 30):03d}",
-            "platform_id": rnd.choice(["amazon", "ebay", "shopee"]),
-            "market": fake.country_code(), "customer_id": f"C{rnd.randint(1, n // 2):07d}",
+            "order_id": fake.bothify("O########"), "store_id": fake.bothify("S###"),
+            "platform_id": fake.random_element(["amazon", "ebay", "shopee"]),
+            "market": fake.country_code(), "customer_id": fake.bothify("C#######"),
             "customer_name": fake.name(), "email": fake.email(),
             "created_at": created, "paid_at": paid, "cancelled_at": None,
             "cancel_reason": None, "shipped_at": None, "delivered_at": None,
-            "status": rnd.choice(["awaiting_shipment", "cancelled"]), "currency": "USD",
-            "fx_rate_cny": rate, "items_subtotal": subtotal, "discount_amount": disc,
-            "shipping_fee": ship, "order_total": total,
+            "status": fake.random_element(["awaiting_shipment", "cancelled"]),
+            "currency": fake.currency_code(), "fx_rate_cny": rate, "items_subtotal": subtotal,
+            "discount_amount": disc, "shipping_fee": ship, "order_total": total,
             "order_total_cny": round(total * rate, 2),
-            "payment_method": rnd.choice(["credit_card", "paypal", "digital_wallet"]),
-            "payment_attempts": 1, "billing_country": fake.country_code(),
-            "ip_country": fake.country_code(), "promotion_id": None, "coupon_code": None,
-            "channel": rnd.choice(["organic_search", "sponsored_ads", "social", "direct"]),
-            "device": rnd.choice(["mobile", "pc"]), "campaign_id": None, "keyword_id": None,
-            "live_session_id": None, "post_id": None, "n_items": rnd.randint(1, 3),
-            "is_repeat": rnd.random() < 0.3,
+            "payment_method": fake.random_element(["credit_card", "paypal", "digital_wallet"]),
+            "payment_attempts": fake.random_int(1, 2), "billing_country": fake.country_code(),
+            "ip_country": fake.country_code(), "promotion_id": None,
+            "coupon_code": fake.bothify("????-####") if fake.boolean(10) else None,
+            "channel": fake.random_element(["organic_search", "sponsored_ads", "social"]),
+            "device": fake.random_element(["mobile", "pc"]), "campaign_id": None,
+            "keyword_id": None, "live_session_id": None, "post_id": None,
+            "n_items": fake.random_int(1, 3), "is_repeat": fake.boolean(30),
         })
     return pd.DataFrame(rows)
 

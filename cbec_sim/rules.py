@@ -126,16 +126,16 @@ def _local_ns(ts) -> np.ndarray:
 
 def roll_to_workday(day_ns, workdays=WAREHOUSE_WORKDAYS) -> np.ndarray:
     """Move each day (int64 ns at midnight) forward to the next working day (itself if one)."""
-    d = np.asarray(day_ns, dtype=np.int64).copy()
-    work = np.zeros(7, bool)
+    d = np.asarray(day_ns, dtype=np.int64)
+    work = np.zeros(14, bool)
     work[list(workdays)] = True
-    for _ in range(7):
-        weekday = (d // _NS_DAY + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
-        off = ~work[weekday]
-        if not off.any():
-            break
-        d[off] += _NS_DAY
-    return d
+    work[7:] = work[:7]
+    if not work.any():
+        raise ValueError("workdays must name at least one weekday")
+    # days to wait from each weekday until the next working day (0 when it is one)
+    wait = np.array([int(np.argmax(work[w:w + 8])) for w in range(7)], dtype=np.int64)
+    weekday = (d // _NS_DAY + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+    return d + wait[weekday] * _NS_DAY
 
 
 def planned_ship_date(paid_local, cutoff_hour: int = SHIPPING_CUTOFF_HOUR,
@@ -342,6 +342,17 @@ def breakeven_cpc(price, conversion_rate, target_acos) -> np.ndarray:
                        * np.asarray(target_acos, float))
 
 
+def _isin_str(values, value_set) -> np.ndarray:
+    """Vectorised membership test for string columns (Arrow hash lookup)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arr(x):
+        return pa.array(np.asarray(x, dtype=object), type=pa.string())
+
+    return pc.is_in(arr(values), value_set=arr(value_set)).to_numpy(zero_copy_only=False)
+
+
 def account_health(orders, shipments, reviews, tickets, carriers, as_of,
                    window_days: int = ACCOUNT_HEALTH_WINDOW_DAYS):
     """Account-health metrics per store over ``[as_of − window_days, as_of)`` (UTC).
@@ -374,9 +385,9 @@ def account_health(orders, shipments, reviews, tickets, carriers, as_of,
     seller_cancel = o["cancel_reason"].astype(object).isin(SELLER_CANCEL_REASONS)
     neg = reviews.loc[reviews["rating"] <= NEGATIVE_REVIEW_MAX_RATING, "order_id"].dropna()
     comp = tickets.loc[tickets["is_complaint"].to_numpy(bool), "order_id"].dropna()
-    defect = o["order_id"].isin(pd.concat([neg, comp], ignore_index=True))
+    defect = _isin_str(o["order_id"], pd.concat([neg, comp], ignore_index=True))
     og = pd.DataFrame({"store_id": o["store_id"].to_numpy(), "cancel": seller_cancel.to_numpy(),
-                       "defect": defect.to_numpy()}).groupby("store_id", sort=True)
+                       "defect": defect}).groupby("store_id", sort=True)
     s = shipments.loc[within(shipments["shipped_at"]),
                       ["store_id", "carrier_id", "tracking_number", "is_late_shipment"]]
     fmt = carriers.set_index("carrier_id")["tracking_format"].reindex(s["carrier_id"])
@@ -413,3 +424,30 @@ def account_status(metrics, platform_limits) -> np.ndarray:
     empty = m[["late_shipment_rate", "order_defect_rate", "cancel_rate",
                "valid_tracking_rate"]].isna().all(axis=1).to_numpy()
     return np.where(empty, None, np.where(breach, "at_risk", "healthy"))
+
+
+def _ratio(num, den) -> np.ndarray:
+    n = np.asarray(num, float)
+    d = np.asarray(den, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, n / d, np.nan)
+
+
+def ad_kpis(impressions, clicks, spend, orders, sales) -> dict[str, np.ndarray]:
+    """Paid-ads KPIs as defined in Amazon Ads / Google Ads reports (NaN where undefined):
+    CTR = clicks ÷ impressions, CPC = spend ÷ clicks, CVR = orders ÷ clicks,
+    ACoS = spend ÷ sales, ROAS = sales ÷ spend (= 1 ÷ ACoS), CPA = spend ÷ orders."""
+    return {"ctr": _ratio(clicks, impressions), "cpc": _ratio(spend, clicks),
+            "cvr": _ratio(orders, clicks), "acos": _ratio(spend, sales),
+            "roas": _ratio(sales, spend), "cpa": _ratio(spend, orders)}
+
+
+def gmv_per_mille(gmv, viewers) -> np.ndarray:
+    """Live-stream GPM: GMV per thousand viewers (gmv ÷ viewers × 1000), industry practice
+    on TikTok/Douyin live dashboards; NaN without viewers."""
+    return _ratio(np.asarray(gmv, float) * 1000.0, viewers)
+
+
+def engagement_rate(engagements, reach) -> np.ndarray:
+    """Social-post engagement rate by reach: engagements ÷ reach (NaN without reach)."""
+    return _ratio(engagements, reach)

@@ -129,7 +129,7 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         if col.dtype == "timestamp":  # whole seconds: exact CSV round trips, monotone
             s = s.dt.floor("s")
         out[col.name] = s
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
 
 
 def validate_table(df: pd.DataFrame, spec: TableSpec) -> list[str]:

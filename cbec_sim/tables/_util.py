@@ -182,7 +182,10 @@ def parent_index(parent_ids, child_ids) -> np.ndarray:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pn = None
             if pn is not None and (np.diff(pn) > 0).all():
-                pos = np.minimum(np.searchsorted(pn, cn), len(pn) - 1)
+                if pn[-1] - pn[0] == len(pn) - 1:  # contiguous numbers: direct offset
+                    pos = np.clip(cn - pn[0], 0, len(pn) - 1)
+                else:
+                    pos = np.minimum(np.searchsorted(pn, cn), len(pn) - 1)
                 width_ok = pc.all(pc.equal(pc.utf8_length(c),
                                            pc.utf8_length(p).take(pa.array(pos)))).as_py()
                 if width_ok:

@@ -45,7 +45,7 @@ CUSTOMERS = register(TableSpec(
 
 
 def n_customers_for(n_orders: int) -> int:
-    return max(50, int(n_orders / 2.1))
+    return max(50, int(n_orders / 1.45))  # ~10 % never buy in the period
 
 
 def _pick(rng: np.random.Generator, pool: pd.DataFrame, codes: np.ndarray,
@@ -75,8 +75,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("customers")
     cat = ctx.catalog
     n = n_customers_for(ctx.n_orders)
-    w = cat.markets.loc[list(ctx.markets), "demand_weight"].to_numpy(float)
+    # customers per market in proportion to the market's expected orders (its B2C stores)
+    st = ctx.tables["stores"]
+    w = (st[st["model"] == "B2C"].groupby("market", observed=False)["size_weight"].sum()
+         .reindex(list(ctx.markets)).fillna(0).to_numpy(float))
+    if w.sum() <= 0:
+        w = cat.markets.loc[list(ctx.markets), "demand_weight"].to_numpy(float)
+    w = w + 1e-3 * w.sum()
     m_code = rng.choice(len(w), size=n, p=w / w.sum())
+    m_code[: 5 * len(w)] = np.arange(5 * len(w)) % len(w)  # every market has buyers
     market = categorical(m_code, ctx.markets)
     codes, locales = pd.factorize(cat.markets.loc[list(ctx.markets), "locale"].to_numpy()[m_code],
                                   sort=True)

@@ -10,6 +10,10 @@ What it models (OPERATING-RULES §3.16 warehouse management, §3.1 inventory man
   the software stock is updated at every shipment (§3.16). The period runs from the first
   day of the world (or the first shipment day, if earlier in warehouse time) to its last
   day (or the last shipment day, if later), so every shipped unit is accounted for.
+- **Stocked pairs.** Every product × warehouse that shipped at least once, plus about half
+  of the never-sold products as slow movers (滞销, §3.1) held in one warehouse each. A pair's
+  rows start on its first stocked day: the first day of the period (opening stock) or, for a
+  product launched later, the day its first purchase arrives (``on_hand_start`` 0).
 - **Order of events in a day.** opening stock (``on_hand_start``) → goods received
   (``inbound``; registered on the day of arrival, §3.16) → shipments (``outbound``) →
   stock-take at close on the warehouse's weekly count day (``adjustments`` = counted −
@@ -20,12 +24,14 @@ What it models (OPERATING-RULES §3.16 warehouse management, §3.1 inventory man
   when the inventory position (on hand + on order) is below the reorder point ``s`` (the
   planned sales over lead time + review period, plus safety stock) a purchase order brings it
   up to ``S`` (``s`` + a few weeks' cover), rounded up to the case pack. Planned sales are the
-  true future sales seen through a noisy sales plan. Lead times: a few days from suppliers to
-  a warehouse in China, four to seven weeks (first-leg freight + customs) to overseas and
-  platform warehouses. When a day's shipments would empty the shelf, an **emergency**
-  receipt (local purchase / air freight at a premium, ``inbound_type = "emergency"``)
-  arrives that day, so stock is never negative and — outside planted stock-outs — never
-  zero at close.
+  true future sales seen through a noisy sales plan. Lead times: a few days from the supplier
+  to a warehouse in China; overseas and platform warehouses add the warehouse's
+  ``first_leg_days`` (head haul) and a few days for customs release and receiving; deliveries
+  may come a day early or a few days late. When a day's shipments would empty the shelf, an
+  **emergency** receipt (local purchase / air freight at a premium, ``inbound_type =
+  "emergency"``) arrives that day, so stock is never negative and — outside planted
+  stock-outs — never zero at close. Purchase unit costs scatter around
+  ``products.unit_cost_cny`` (freight not included).
 - **Stock-take** once a week per warehouse (§3.16). Counts match the system except for a
   small planted share of discrepancies (shrinkage, mis-picks, receiving errors), booked in
   ``inventory.adjustments`` on the count day. Label ``stocktake_discrepancy``
@@ -109,10 +115,12 @@ INBOUND_RECEIPTS = register(TableSpec(
         Column("product_id", "category", "product (SKU)", references="products.product_id"),
         Column("warehouse_id", "category", "receiving warehouse",
                references="warehouses.warehouse_id"),
-        Column("ordered_date", "date", "day the purchase order was placed"),
+        Column("ordered_date", "date", "day the purchase order was placed (a first order of "
+               "a product launched later may predate the period)"),
         Column("arrival_date", "date", "day the goods arrived and were registered"),
         Column("quantity", "int", "units received", unit="units", ge=1),
-        Column("unit_cost_cny", "money", "purchase cost per unit", unit="CNY", ge=0),
+        Column("unit_cost_cny", "money", "purchase cost per unit, freight excluded "
+               "(emergency buys at a premium)", unit="CNY", ge=0),
         Column("inbound_type", "category", "regular purchase order or emergency buy",
                values=INBOUND_TYPES),
     ),
@@ -205,42 +213,13 @@ def _lookup(parent: pd.Series, child: pd.Series) -> np.ndarray:
     return np.where((ps[pos] == ck) & c_ok, order[pos], -1)
 
 
-_TZ_COLUMNS = ("timezone", "tz", "time_zone")
-_COUNTRY_COLUMNS = ("country", "country_code", "market", "location_country")
-
-
-def _warehouse_profile(warehouses: pd.DataFrame,
-                       ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(time zone, is_domestic, first-leg days or NaN) per warehouse row.
-
-    The time zone comes from a time-zone column, else from the warehouse's country (China
-    → Asia/Shanghai, markets → their catalogue zone), else UTC. A warehouse is domestic
-    (short purchase lead time) when it is in China or typed as domestic.
-    """
-    n = len(warehouses)
-    country = next((warehouses[c].astype(str).str.upper().to_numpy()
-                    for c in _COUNTRY_COLUMNS if c in warehouses.columns), None)
-    tz = next((warehouses[c].astype(str).to_numpy() for c in _TZ_COLUMNS
-               if c in warehouses.columns), None)
-    if tz is None:
-        zones = ctx.catalog.markets["tz"].to_dict()
-        zones.update({"CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong"})
-        tz = [zones.get(c, "UTC") for c in country] if country is not None else ["UTC"] * n
-    tz = np.asarray(tz, dtype=object).astype(str)
-    if country is not None:
-        domestic = np.isin(country, ["CN", "HK"])
-    else:
-        domestic = np.isin(tz, ["Asia/Shanghai", "Asia/Hong_Kong"])
-    kind_col = next((c for c in ("warehouse_type", "type", "kind") if c in warehouses.columns),
-                    None)
-    if kind_col is not None:
-        kind = warehouses[kind_col].astype(str).str.lower()
-        domestic = (domestic | kind.str.contains("domestic").to_numpy()) & ~kind.str.contains(
-            "overseas|platform|fba").to_numpy()
-    leg = (pd.to_numeric(warehouses["first_leg_days"], errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan) if "first_leg_days" in warehouses.columns
-        else np.full(n, np.nan))
-    return tz, np.asarray(domestic, dtype=bool), leg
+def _warehouse_profile(warehouses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time zone, is_domestic, first-leg days or NaN) per warehouse row."""
+    tz = warehouses["tz"].astype(str).to_numpy()
+    domestic = (warehouses["warehouse_type"].astype(str) == "domestic").to_numpy()
+    leg = pd.to_numeric(warehouses["first_leg_days"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    return tz, domestic, leg
 
 
 def _local_days(ts_utc: pd.Series, zone_code: np.ndarray, zones: np.ndarray) -> np.ndarray:
@@ -308,12 +287,12 @@ def _cat_list(parts: list[list[np.ndarray]]) -> tuple[np.ndarray, ...]:
 def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: int) -> _Sim:
     """Run the stock ledger day by day, vectorised across pairs (arrays are day × pair)."""
     T, n = out.shape
-    pipe = np.zeros((T + int(pr.lead.max(initial=0)) + LEAD_JITTER[1] + 2, n), dtype=np.int64)
+    pipe = np.zeros((T + int(pr.lead.max(initial=0)) + LEAD_JITTER[1] + 2, n), dtype=np.int32)
     onhand = np.where(pr.first_day == 0, pr.opening, 0).astype(np.int64)
     onorder = np.zeros(n, dtype=np.int64)
-    end = np.empty((T, n), dtype=np.int64)
-    inbound = np.empty((T, n), dtype=np.int64)
-    adj = np.zeros((T, n), dtype=np.int64)
+    end = np.empty((T, n), dtype=np.int32)
+    inbound = np.empty((T, n), dtype=np.int32)
+    adj = np.zeros((T, n), dtype=np.int32)
     rc: list[list[np.ndarray]] = [[], [], [], [], []]  # pair, ordered, arrival, qty, emergency
     cc: list[list[np.ndarray]] = [[], [], [], []]  # pair, day, system, discrepancy
 
@@ -506,31 +485,30 @@ def _ledger(sim: _Sim, out: np.ndarray, first_day: np.ndarray, opening: np.ndarr
     without another copy (the table has millions of rows).
     """
     T, n = out.shape
-    active = np.arange(T)[:, None] >= first_day[None, :]
-    rows = None if active.all() else np.flatnonzero(active)
-    N = T * n if rows is None else len(rows)
+    n_active = np.cumsum(np.bincount(first_day, minlength=T))  # stocked pairs per day
+    off = np.concatenate([[0], np.cumsum(n_active)])
+    N = int(off[-1])
     block = np.empty((5, N), dtype=np.int64)
-
-    def put(k: int, a: np.ndarray) -> None:
-        if rows is None:
-            block[k] = a.ravel()
-        else:
-            np.take(a.ravel(), rows, out=block[k], mode="clip")  # "raise" buffers
-
-    start = np.empty_like(sim.end)
-    start[0] = np.where(first_day == 0, opening, 0)
-    start[1:] = sim.end[:-1]
-    for k, a in enumerate((start, sim.inbound, out, sim.adj, sim.end)):
-        put(k, a)
-    del start
+    prod_code = np.empty(N, dtype=np.int32)
+    wh_code = np.empty(N, dtype=np.int8 if len(wh_ids) < 128 else np.int32)
+    p_code, w_code = p_prod.astype(prod_code.dtype), p_wh.astype(wh_code.dtype)
+    prev = np.where(first_day == 0, opening, 0)  # opening stock; later pairs open at 0
+    for t in range(T):
+        a, b = off[t], off[t + 1]
+        sel = slice(None) if n_active[t] == n else first_day <= t
+        for k, m in enumerate((sim.inbound, out, sim.adj, sim.end), start=1):
+            block[k, a:b] = m[t, sel]
+        block[0, a:b] = prev[sel]
+        prod_code[a:b] = p_code[sel]
+        wh_code[a:b] = w_code[sel]
+        prev = sim.end[t]  # 0 for pairs not stocked yet
     df = pd.DataFrame(block.T, columns=["on_hand_start", "inbound", "outbound", "adjustments",
                                         "on_hand_end"], copy=False)
-    pair = np.tile(np.arange(n), T) if rows is None else rows % n
-    df.insert(0, "date", np.repeat(dates, active.sum(axis=1)))
-    df.insert(1, "product_id", pd.Categorical.from_codes(p_prod.astype(np.int32)[pair],
-                                                         categories=prod_ids))
-    df.insert(2, "warehouse_id", pd.Categorical.from_codes(
-        p_wh.astype(np.int8 if len(wh_ids) < 128 else np.int32)[pair], categories=wh_ids))
+    for i, (name, col) in enumerate((
+            ("date", np.repeat(dates, n_active)),
+            ("product_id", pd.Categorical.from_codes(prod_code, categories=prod_ids)),
+            ("warehouse_id", pd.Categorical.from_codes(wh_code, categories=wh_ids)))):
+        df.insert(i, name, pd.Series(col, copy=False))  # a Series is adopted, not copied
     return df
 
 
@@ -547,7 +525,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     prod_ids = products["product_id"].astype(str).to_numpy()
     wh_ids = whs["warehouse_id"].astype(str).to_numpy()
     n_prod, n_wh = len(prod_ids), len(wh_ids)
-    tz, domestic, first_leg = _warehouse_profile(whs, ctx)
+    tz, domestic, first_leg = _warehouse_profile(whs)
     zones, zone_of_wh = np.unique(tz, return_inverse=True)
 
     # ---- outbound: shipped order lines on the warehouse-local day of their shipment --------
@@ -584,7 +562,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     n = len(keys)
     pair_no = np.cumsum(stocked) - 1
     out = np.bincount(l_day * n + pair_no[key], weights=l_qty,
-                      minlength=T * n).astype(np.int64).reshape(T, n)
+                      minlength=T * n).astype(np.int32).reshape(T, n)
 
     # ---- policy parameters and pre-drawn randomness -------------------------------------
     sold = out.any(axis=0)
@@ -614,9 +592,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # planned sales: cumulative true sales, extended past the end at the last 4 weeks' rate
     h_max = int(lead.max()) + REVIEW_DAYS + 2 + COVER_DAYS[1] + LEAD_JITTER[1] + 16
-    cum = np.empty((T + 1 + h_max, n), dtype=np.float64)
+    cum = np.empty((T + 1 + h_max, n), dtype=np.float32)  # exact for integers < 2**24
     cum[0] = 0
-    np.cumsum(out, axis=0, out=cum[1:T + 1])
+    np.cumsum(out, axis=0, dtype=np.float32, out=cum[1:T + 1])
     recent = out[max(0, T - 28):].mean(axis=0)
     cum[T + 1:] = cum[T] + np.arange(1, h_max + 1)[:, None] * recent[None, :]
 

@@ -25,6 +25,10 @@ forwarders' 2024 rate cards — 首重 + 续重 + 挂号/处理费 — not on an
 - *Outcomes* (11.1.6, 11.1.7): lost, damaged (more for fragile goods), undeliverable →
   returned to sender or destroyed overseas by :func:`cbec_sim.rules.undeliverable_decision`.
 - Data are a snapshot at the end of the period: later events do not exist yet.
+- Completed ``orders``: ``shipped_at`` / ``delivered_at`` from the parcel; status
+  ``awaiting_shipment`` (paid, not handed over yet), ``shipped`` (in transit), ``delivered``,
+  ``lost`` (lost, or undeliverable and destroyed overseas), ``returned`` (undeliverable and
+  returned to sender; the after-sales stage adds refunded returns).
 
 Planted and labelled: ``carrier_delay`` (a service's transit surges for some weeks),
 ``lost_parcel_cluster`` (a carrier × market loses many parcels over a few days),
@@ -62,11 +66,13 @@ UNDELIVERABLE_OUTCOMES = ("returned_to_sender", "destroyed_overseas")
 EVENTS = ("picked_up", "departed_origin", "arrived_destination", "customs_cleared",
           "out_for_delivery", "delivered", "lost", "returned_to_sender", "destroyed_overseas")
 NS_HOUR = 3_600 * 10**9
+SEC = 10**9
 
 ALL = "*"
 #: Largest parcel accepted, length + width + height in cm: 90 cm is the UPU small-packet limit;
-#: the others are teaching values.
-_MAX_DIMS = {"postal": 90, "dedicated_line": 200, "express": 400, "overseas_warehouse": 300}
+#: the others are teaching values (express takes multi-piece freight; a parcel too big or
+#: heavy for every service still goes by express).
+_MAX_DIMS = {"postal": 90, "dedicated_line": 200, "express": 600, "overseas_warehouse": 300}
 #: Carrier services (teaching values). on_time: published target; lost: base loss rate;
 #: damage: damage-risk factor; ret: undeliverable return fee as a share of the freight.
 _CARRIERS: tuple[dict, ...] = (
@@ -123,12 +129,12 @@ _CARRIERS: tuple[dict, ...] = (
          fmt=r"SAF\d{12}", pre="SAF"),
     dict(name="SwiftAir Express", type="express",
          like="international express (DHL style)", markets=ALL,
-         step=0.5, first=0.5, first_fee=165.0, per_kg=66, handling=0, max_kg=300,
+         step=0.5, first=0.5, first_fee=165.0, per_kg=66, handling=0, max_kg=500,
          tmin=3, tmax=6, on_time=0.95, lost=0.001, damage=0.7, ret=1.0,
          fmt=r"\d{10}", pre=""),
     dict(name="GlobeJet Express", type="express",
          like="international express (UPS / FedEx style)", markets=ALL,
-         step=0.5, first=0.5, first_fee=150.0, per_kg=72, handling=0, max_kg=300,
+         step=0.5, first=0.5, first_fee=150.0, per_kg=72, handling=0, max_kg=500,
          tmin=4, tmax=7, on_time=0.94, lost=0.0015, damage=0.8, ret=1.0,
          fmt=r"1Z\d{16}", pre="1Z"),
     dict(name="WayPoint Overseas-Warehouse Delivery", type="overseas_warehouse",
@@ -429,9 +435,12 @@ def _parcels(ctx: Context, orders: pd.DataFrame, oi: np.ndarray) -> dict[str, np
     # packaging: carton / mailer 40 g + 15 g per unit (protective packing +60 g if fragile)
     actual = np.round(net_w + 0.04 + 0.015 * units + 0.06 * fr, 3)
     # product dimensions are already packed sizes: the parcel adds 1 cm of slack per side
+    # several units: a squarer carton holding 110 % of the items' volume
+    section = vol * 1.1 / big
+    wide = np.maximum(wide, np.minimum(np.sqrt(section), big))
     length = np.ceil(big + 1)
     width = np.ceil(wide + 1)
-    height = np.ceil(np.maximum(tall, vol * 1.1 / (big * wide)) + 1)
+    height = np.ceil(np.maximum(tall, section / wide) + 1)
     return {"units": units.astype(np.int64), "actual": actual, "L": length, "W": width,
             "H": height, "fragile": fr}
 
@@ -445,16 +454,17 @@ def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndar
     habit = rng.normal(0.0, 0.6, (n_stores, k))
     type_bias = {"postal": 0.5, "dedicated_line": 0.0, "express": -0.6}
     weights = np.zeros((n, k))
+    dims = p["L"] + p["W"] + p["H"]
     for j, c in enumerate(direct):
         row = car.iloc[c]
         served = np.isin(np.asarray(markets), row["markets"].split("|"))
-        ok = (served[market_code] & (p["actual"] <= row["max_weight_kg"])
-              & (p["L"] + p["W"] + p["H"] <= row["max_dims_sum_cm"]))
-        cost = _freight(row, p)
+        ok = np.flatnonzero(served[market_code] & (p["actual"] <= row["max_weight_kg"])
+                            & (dims <= row["max_dims_sum_cm"]))
+        cost = _freight(row, {k: p[k][ok] for k in ("L", "W", "H", "actual")})
         mid = 0.5 * (row["transit_days_min"] + row["transit_days_max"])
-        u = (-2.5 * cost / (0.15 * value_cny + 25.0) - 0.07 * mid
-             + type_bias[row["service_type"]] + habit[store_code, j])
-        weights[:, j] = np.where(ok, np.exp(np.clip(u, -30, 30)), 0.0)
+        u = (-2.5 * cost / (0.15 * value_cny[ok] + 25.0) - 0.07 * mid
+             + type_bias[row["service_type"]] + habit[store_code[ok], j])
+        weights[ok, j] = np.exp(np.clip(u, -30, 30))
     none = weights.sum(axis=1) == 0  # too heavy for every service: send by express
     if none.any():
         exp_j = [j for j, c in enumerate(direct) if car.iloc[c]["service_type"] == "express"]
@@ -485,9 +495,10 @@ def _to_utc(local_ns: np.ndarray, tz: str) -> np.ndarray:
 
 def _day_offsets(ctx: Context, tz: str, n_days: int) -> np.ndarray:
     """UTC offset (ns) of ``tz`` at local noon of each day from the start."""
-    days = pd.date_range(ctx.start, periods=n_days, freq="D") + pd.Timedelta(hours=12)
+    days = (pd.date_range(ctx.start, periods=n_days, freq="D").as_unit("ns")
+            + pd.Timedelta(hours=12))
     loc = days.tz_localize(tz)
-    return (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).asi8
+    return (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).as_unit("ns").asi8
 
 
 def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarray):
@@ -526,8 +537,8 @@ def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarra
 def _ns(s: pd.Series) -> np.ndarray:
     """Int64 nanoseconds of a datetime column (NaT → min int64), no object round trip."""
     a = s.array
-    if hasattr(a, "asi8"):
-        return np.asarray(a.asi8)
+    if hasattr(a, "as_unit"):
+        return np.asarray(a.as_unit("ns").asi8)
     return s.to_numpy("datetime64[ns]").astype(np.int64)
 
 
@@ -539,15 +550,7 @@ def _month_day(ns: np.ndarray) -> np.ndarray:
     return month * 100 + (d - m.astype("datetime64[D]")).astype(np.int64) + 1
 
 
-import os as _os, time as _time
-_TT = [0.0]
-def _tick(label):
-    if _os.environ.get("CBEC_TICK"):
-        now = _time.process_time(); print(f"{now - _TT[0]:6.3f} {label}"); _TT[0] = now
-
-
-def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear pipeline)
-    _tick("start")
+def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("logistics")
     cat = ctx.catalog
     orders = ctx.tables["orders"]
@@ -556,7 +559,6 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     nat = np.iinfo(np.int64).min
     labels: list[pd.DataFrame] = []
 
-    _tick("who ships what, from where")
     # ---- who ships what, from where -------------------------------------------------
     paid_all = _ns(orders["paid_at"])
     ok = (paid_all != nat) & (_ns(orders["cancelled_at"]) == nat)
@@ -567,8 +569,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     s_market = np.array([markets.index(m) for m in stores["market"].astype(str)], np.int64)
     market_code = s_market[store_code]
     ful = stores["fulfilment"].astype(str).to_numpy()
-    ow_m = [m for m in markets if m in set(stores["market"].astype(str)[ful == "overseas_warehouse"])]
-    pw_m = [m for m in markets if m in set(stores["market"].astype(str)[ful == "platform_warehouse"])]
+    st_mk = stores["market"].astype(str).to_numpy()
+    ow_m = [m for m in markets if m in set(st_mk[ful == "overseas_warehouse"])]
+    pw_m = [m for m in markets if m in set(st_mk[ful == "platform_warehouse"])]
     car = build_carriers(ctx.markets, ow_m, pw_m)
     wh, wh_of_store = _build_warehouses(ctx, stores, rng)
     n_st = len(stores)
@@ -582,7 +585,6 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
                    - orders["discount_amount"].to_numpy(float))[oi]
     goods_cny = rules.round_cents(goods_local * fx)
 
-    _tick("carrier choice")
     # ---- carrier choice -------------------------------------------------------------
     stype = car["service_type"].to_numpy()
     direct = np.flatnonzero(stype != "overseas_warehouse")
@@ -599,7 +601,6 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
             ci[s_ful == f] = int(np.flatnonzero(name == cname)[0])
     used_carriers = np.flatnonzero(np.bincount(ci, minlength=len(car)))
 
-    _tick("weights and freight for the chosen service")
     # ---- weights and freight for the chosen service ---------------------------------
     vol = np.empty(n)
     cw = np.empty(n)
@@ -616,7 +617,6 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
                                             row["additional_per_kg_cny"],
                                             row["handling_fee_cny"])
 
-    _tick("ship timing: cut-off rule in the warehouse's time zone")
     # ---- ship timing: cut-off rule in the warehouse's time zone ----------------------
     wtz = wh["tz"].to_numpy()
     tz_groups = [(t, np.isin(wi, np.flatnonzero(wtz == t))) for t in dict.fromkeys(wtz)]
@@ -628,7 +628,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     ship_by = rules.ship_by_date(paid_local.view("datetime64[ns]")).view(np.int64)
     md_paid = _month_day(paid_ns)
     peak = (md_paid >= 1120) & (md_paid <= 1220)
-    p_slip = rng.uniform(0.01, 0.04, n_st)[store_code] * np.where(peak, 2.5, 1.0)
+    p_slip = rng.uniform(0.005, 0.025, n_st)[store_code] * np.where(peak, 1.6, 1.0)
     # planted: one store's late shipments surge in the last 60 days (account-health breach)
     last60 = paid_ns >= snap - 55 * NS_PER_DAY
     vol_store = np.bincount(store_code[last60], minlength=n_st)
@@ -647,6 +647,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     for t, sel in tz_groups:
         if sel.any():
             shipped_ns[sel] = _to_utc(ship_local[sel], t)
+    shipped_ns = shipped_ns // SEC * SEC  # whole seconds, as stored (schema.conform)
     late_ship = ship_day > ship_by
     bad_id = stores["store_id"].iloc[bad_store]
     lim = cat.platforms[str(stores["platform_id"].iloc[bad_store])]["late_shipment_rate_max"]
@@ -663,11 +664,12 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
                                      cost, ship_by, shipped_ns, late_ship))
     p = {k: v[keep] for k, v in p.items()}
     n = len(oi)
+    del (paid_local, planned, ship_day, ship_local, md_paid, peak, p_slip, last60, surge,
+         slip, extra, bump, paid_ns, s_ful, merch, fx, goods_local, keep)
     s_type = pd.Categorical(stype, categories=SERVICE_TYPES).codes[ci]
     ow = s_type == 3
     postal = s_type == 0
 
-    _tick("transit: lognormal around the carrier's on-time target")
     # ---- transit: lognormal around the carrier's on-time target ---------------------
     tmax = car["transit_days_max"].to_numpy(float)
     tmin = car["transit_days_min"].to_numpy(float)
@@ -713,15 +715,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     delivered = ((target + off) // NS_PER_DAY * NS_PER_DAY - off
                  + (rng.uniform(9, 20, n) * NS_HOUR).astype(np.int64))
     delivered = np.where(delivered < shipped_ns + 6 * NS_HOUR, delivered + NS_PER_DAY,
-                         delivered)
+                         delivered) // SEC * SEC
     transit = (delivered - shipped_ns) // NS_PER_DAY
+    del target, t_day, off, md, factor, offs
     promised = tmax[ci].astype(np.int64)
 
-    _tick("outcomes: lost, undeliverable, damaged")
     # ---- outcomes: lost, undeliverable, damaged --------------------------------------
     lost = rng.random(n) < car["_lost"].to_numpy()[ci]
     # planted: lost-parcel cluster on one carrier × market over a few shipping days
-    direct_rows = ~ow & (ship_doy < ctx.n_days - 75)
+    direct_rows = ~ow & (ship_doy < ctx.n_days - promised - 21)  # declared lost in time
     cluster = np.zeros(n, bool)
     if direct_rows.any():
         key = ci * 100 + market_code
@@ -749,16 +751,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     ui = np.flatnonzero(undeliv)
     closed[ui] = shipped_ns[ui] + ((T[ui] * 0.85 + rng.uniform(7, 20, len(ui)))
                                    * NS_PER_DAY).astype(np.int64)
+    closed = np.where(closed == nat, nat, closed // SEC * SEC)
     is_lost = lost & (closed < snap)
     is_undeliv = undeliv & (closed < snap)
     is_deliv = ~lost & ~undeliv & (delivered < snap)
     dmg_p = (0.003 + 0.02 * p["fragile"]) * car["_damage"].to_numpy()[ci]
     damaged = is_deliv & (rng.random(n) < dmg_p)
     status = np.select([is_deliv, is_lost, is_undeliv], [1, 2, 3], 0)
+    del dmg_p, undeliv_p
     ret_fee = rules.round_cents(cost * car["return_fee_pct"].to_numpy()[ci])
     returned = rules.undeliverable_decision(ret_fee, goods_cny) == "returned_to_sender"
 
-    _tick("customs declared value (11.1.2); planted under-declaration")
     # ---- customs declared value (11.1.2); planted under-declaration -----------------
     fxr = ctx.tables["fx_rates"]
     usd = fxr[fxr["currency"].astype(str) == "USD"].sort_values("date")
@@ -778,7 +781,6 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
         ui = np.flatnonzero(under)
         declared[ui] = rules.round_cents(declared[ui] * rng.uniform(0.15, 0.4, len(ui)))
 
-    _tick("ids, tracking numbers, tables")
     # ---- ids, tracking numbers, tables ----------------------------------------------
     sid = fast_ids("SH", n, width=max(8, len(str(n))))
     track = _tracking_numbers(rng, car, ci)
@@ -826,28 +828,27 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     })
 
     cl = cluster & is_lost
+    cl_i = pa.array(np.flatnonzero(cl))
     labels.append(anomaly_rows(
-        "lost_parcel_cluster", "shipments", sid.to_numpy()[cl],
-        store_id=store_ids.to_numpy(zero_copy_only=False)[cl],
+        "lost_parcel_cluster", "shipments", pa.array(sid).take(cl_i).to_numpy(zero_copy_only=False),
+        store_id=store_ids.take(cl_i).to_numpy(zero_copy_only=False),
         start=pd.Timestamp(shipped_ns[cl].min()).normalize() if cl.any() else None,
         end=pd.Timestamp(shipped_ns[cl].max()).normalize() if cl.any() else None,
         detail="parcel lost in a cluster: one carrier × market lost ~40% of the parcels "
                "shipped over a few days"))
     if under.any():
         labels.append(anomaly_rows(
-            "under_declared", "shipments", sid.to_numpy()[under],
-            store_id=store_ids.to_numpy(zero_copy_only=False)[under],
+            "under_declared", "shipments",
+            pa.array(sid).take(pa.array(np.flatnonzero(under))).to_numpy(
+                zero_copy_only=False),
+            store_id=store_ids.take(pa.array(np.flatnonzero(under))).to_numpy(
+                zero_copy_only=False),
             start=ctx.start + pd.Timedelta(days=u0), end=ctx.start + pd.Timedelta(days=u0 + 44),
             detail="customs value declared at 15–40% of the goods value"))
 
-    origin = np.where(wh["country"].to_numpy() == "CN", 0,
-                      1 + np.array([markets.index(c) if c in markets else 0
-                                    for c in wh["country"]]))[wi]
-    _tick("before events")
-    events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, s_type, is_deliv,
-                              lost, undeliv, returned, market_code, markets, origin, snap)
-
-    _tick("complete orders")
+    # free the per-parcel columns now held by the table before building the scans
+    del (p, vol, cw, cost, goods_cny, declared, ship_by, late_ship, track, order_ids,
+         transit, promised, damaged, ret_fee, outcome_code, closed_out, is_lost, is_undeliv)
     # ---- complete orders -------------------------------------------------------------
     out = orders.copy(deep=False)
     shipped_full = np.full(len(orders), nat, np.int64)
@@ -862,74 +863,91 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # noqa: PLR0915 (one linear
     out["shipped_at"] = pd.DatetimeIndex(shipped_full.view("datetime64[ns]"), tz="UTC")
     out["delivered_at"] = pd.DatetimeIndex(deliv_full.view("datetime64[ns]"), tz="UTC")
     out["status"] = pd.Categorical.from_codes(st, categories=ORDER_STATUSES)
+    del shipped_full, deliv_full, st, ship_st, deliv_out
 
-    _tick("orders done")
+    origin = np.where(wh["country"].to_numpy() == "CN", 0,
+                      1 + np.array([markets.index(c) if c in markets else 0
+                                    for c in wh["country"]]))[wi]
+    events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, s_type, is_deliv,
+                              lost, undeliv, returned, market_code, markets, origin, snap)
+
     carriers = car.drop(columns=["_lost", "_damage", "_pre"])
     return {"carriers": carriers, "warehouses": wh, "shipments": shipments,
             "tracking_events": events, "orders": out,
             "anomalies": pd.concat(labels, ignore_index=True)}
 
 
+#: Scan sequence per parcel class: (event, time source, scanned in the destination market).
+#: Time sources: 0 pickup, 1 departed, 2 arrived, 3 customs, 4 out for delivery,
+#: 5 delivered, 6 closed (lost / undeliverable outcome). "final" = returned or destroyed.
+_SEQUENCES = (
+    (("picked_up", 0, True), ("out_for_delivery", 4, True), ("delivered", 5, True)),  # OW
+    (("picked_up", 0, False), ("departed_origin", 1, False),  # postal
+     ("arrived_destination", 2, True), ("delivered", 5, True)),
+    (("picked_up", 0, False), ("departed_origin", 1, False),  # express, dedicated line
+     ("customs_cleared", 3, True), ("out_for_delivery", 4, True), ("delivered", 5, True)),
+    (("picked_up", 0, False), ("departed_origin", 1, False), ("lost", 6, False)),
+    (("picked_up", 0, True), ("lost", 6, True)),  # lost from an overseas warehouse
+    (("picked_up", 0, False), ("departed_origin", 1, False),  # undeliverable
+     ("arrived_destination", 2, True), ("final", 6, True)),
+    (("picked_up", 0, True), ("out_for_delivery", 2, True), ("final", 6, True)),
+)
+
+
 def _tracking_events(rng, sid, shipped, delivered, closed, T, s_type, is_deliv, lost,
                      undeliv, returned, market_code, markets, origin, snap) -> pd.DataFrame:
-    """Up to five increasing scans per parcel, built as a (5 × n) grid and flattened."""
+    """Up to five increasing scans per parcel, written straight into row-major output."""
     n = len(shipped)
     ev = {e: i for i, e in enumerate(EVENTS)}
-    code = np.full((5, n), -1, np.int8)
-    at = np.zeros((5, n), np.int64)
-    dest = np.ones((5, n), bool)  # scan in the destination market (else origin country)
     ow = s_type == 3
     postal = s_type == 0
     normal = ~lost & ~undeliv
+    cls = np.select([ow & normal, postal & normal, normal, lost & ~ow, lost, undeliv & ~ow],
+                    [0, 1, 2, 3, 4, 5], 6).astype(np.int8)
     base = np.where(normal, np.maximum(delivered - shipped, NS_HOUR),
                     (T * NS_PER_DAY).astype(np.int64))
-    f = rng.uniform(0.0, 1.0, (3, n))
+    f = rng.random((3, n), dtype=np.float32)
     dep = shipped + ((0.05 + 0.10 * f[0]) * base).astype(np.int64)
     arr = shipped + ((0.35 + 0.25 * f[1]) * base).astype(np.int64)
     cus = arr + ((0.05 + 0.15 * f[2]) * base).astype(np.int64)
     ofd = np.maximum(delivered - ((0.5 + 4.5 * f[2]) * NS_HOUR).astype(np.int64),
                      (cus + delivered) // 2)
-
-    def put(mask, col, name, t, at_dest):
-        code[col][mask] = ev[name]
-        at[col][mask] = t[mask]
-        dest[col][mask] = at_dest
-
-    put(np.ones(n, bool), 0, "picked_up", shipped, False)
-    put(ow, 0, "picked_up", shipped, True)  # overseas warehouses pick up in the market
-    m = ow & normal  # picked_up → out_for_delivery → delivered
-    put(m, 1, "out_for_delivery", ofd, True)
-    put(m, 2, "delivered", delivered, True)
-    m = postal & normal  # picked_up → departed_origin → arrived_destination → delivered
-    put(m, 1, "departed_origin", dep, False)
-    put(m, 2, "arrived_destination", arr, True)
-    put(m, 3, "delivered", delivered, True)
-    m = ~ow & ~postal & normal  # … → customs_cleared → out_for_delivery → delivered
-    put(m, 1, "departed_origin", dep, False)
-    put(m, 2, "customs_cleared", cus, True)
-    put(m, 3, "out_for_delivery", ofd, True)
-    put(m, 4, "delivered", delivered, True)
-    put(lost & ~ow, 1, "departed_origin", dep, False)  # lost: … → departed_origin → lost
-    put(lost & ~ow, 2, "lost", closed, False)
-    put(lost & ow, 1, "lost", closed, True)
+    fin_t = np.maximum(closed, arr + NS_HOUR)
+    del base, f
+    sources = tuple(x // SEC * SEC for x in (shipped, dep, arr, cus, ofd, delivered, fin_t))
     fin = np.where(returned, ev["returned_to_sender"], ev["destroyed_overseas"]).astype(np.int8)
-    m = undeliv & ~ow  # undeliverable: … → arrived_destination → returned / destroyed
-    put(m, 1, "departed_origin", dep, False)
-    put(m, 2, "arrived_destination", arr, True)
-    code[3][m] = fin[m]
-    at[3][m] = np.maximum(closed, arr + NS_HOUR)[m]
-    m = undeliv & ow
-    put(m, 1, "out_for_delivery", arr, True)
-    code[2][m] = fin[m]
-    at[2][m] = np.maximum(closed, arr + NS_HOUR)[m]
-    valid = (code >= 0) & (at < snap)
-    rows, cols = np.nonzero(valid.T)
-    loc = np.where(dest[cols, rows], market_code[rows] + 1, origin[rows])
+    # per column: event code, time and place, selected by class
+    cols = []
+    n_ev = np.zeros(n, np.int64)
+    class_masks = [cls == c for c in range(len(_SEQUENCES))]
+    for j in range(5):
+        code_tab = np.array([ev.get(s[j][0], -2) if j < len(s) else -1 for s in _SEQUENCES],
+                            np.int8)
+        code = code_tab[cls]
+        code = np.where(code == -2, fin, code)
+        src = [s[j][1] if j < len(s) else 0 for s in _SEQUENCES]
+        t = np.select(class_masks, [sources[k] for k in src])
+        dest_tab = np.array([s[j][2] if j < len(s) else False for s in _SEQUENCES])
+        valid = (code >= 0) & (t < snap)
+        n_ev += valid
+        cols.append((code, t, dest_tab[cls]))
+    rows = np.repeat(np.arange(n), n_ev)
+    first = np.cumsum(n_ev) - n_ev
+    total = len(rows)
+    out_code = np.empty(total, np.int8)
+    out_t = np.empty(total, np.int64)
+    out_loc = np.empty(total, np.int8)
+    for j, (code, t, dest) in enumerate(cols):
+        sel = np.flatnonzero(n_ev > j)
+        pos = first[sel] + j
+        out_code[pos] = code[sel]
+        out_t[pos] = t[sel]
+        out_loc[pos] = np.where(dest[sel], market_code[sel] + 1, origin[sel])
+    seq = np.arange(total) - first[rows] + 1
     return pd.DataFrame({
         "shipment_id": sid.take(rows).reset_index(drop=True),
-        "event_seq": cols.astype(np.int64) + 1,
-        "event": pd.Categorical.from_codes(code[cols, rows].astype(np.int64),
-                                           categories=EVENTS),
-        "event_at": pd.DatetimeIndex(at[cols, rows].view("datetime64[ns]"), tz="UTC"),
-        "location": pd.Categorical.from_codes(loc, categories=["CN", *markets]),
+        "event_seq": seq,
+        "event": pd.Categorical.from_codes(out_code, categories=EVENTS),
+        "event_at": pd.DatetimeIndex(out_t.view("datetime64[ns]"), tz="UTC"),
+        "location": pd.Categorical.from_codes(out_loc, categories=["CN", *markets]),
     })

@@ -294,11 +294,13 @@ COMPETITOR_PRODUCTS = register(TableSpec(
                values=PRODUCT_TYPES),
         Column("title", "str", "listing title"),
         Column("attributes", "str", "searchable attributes, separated by ';'"),
-        Column("price", "money", "listed price in the market's currency", ge=0),
+        Column("price", "money", "listed price in the market's currency", unit="currency",
+               ge=0),
         Column("currency", "category", "ISO currency code of price", values=CURRENCIES),
         Column("price_usd", "money", "price converted to USD at fx_rates of the world's last "
                "day (CNY cross rate)", unit="USD", ge=0),
-        Column("rating", "float", "average star rating", unit="stars", ge=1, le=5),
+        Column("rating", "float", "average star rating; empty while the listing has no "
+               "reviews", unit="stars", nullable=True, ge=1, le=5),
         Column("review_count", "int", "number of reviews", ge=0),
         Column("monthly_units", "int", "estimated units sold in the world's last month",
                unit="units/month", ge=0),
@@ -802,7 +804,7 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
                * np.where(video, 1.15, 1.0) * np.clip((age + 5) / 60.0, 0.05, 1.0)
                * np.exp(rng.normal(0.0, 0.5, N)))
 
-    # prices in local currency (charm pricing) and back to USD at the reference rate
+    # prices in local currency (charm pricing) and back to USD at the last day's rates
     cur = cat.markets.loc[mk, "currency"].to_numpy(dtype=object)
     fx_m = _local_per_usd(ctx, cur)
 
@@ -824,13 +826,16 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     mu_ = np.floor(mu_ * fac[grp]).astype(np.int64)
 
     months_listed = np.maximum(age / 30.4, 0.3)
-    reviews = np.floor(mu_ * np.minimum(months_listed, 36) ** 0.9 * 0.02
-                       * np.exp(rng.normal(0.0, 0.5, N))).astype(np.int64)
+    m36 = np.minimum(months_listed, 36)
+    # ~2% of buyers review (teaching value); old listings keep reviews from earlier sales
+    reviews = (np.floor(mu_ * m36 ** 0.9 * 0.02 * np.exp(rng.normal(0.0, 0.5, N)))
+               + rng.poisson(0.4 * m36)).astype(np.int64)
     pool_ok = np.setdiff1d(np.arange(N), dump)
     n_fake = min(len(pool_ok), max(1, round(0.01 * N)))
     fake = rng.choice(pool_ok, size=n_fake, replace=False)
     reviews[fake] = (np.maximum(reviews[fake], 20) * rng.uniform(8, 20, n_fake)).astype(np.int64)
     rating[fake] = np.round(rng.uniform(4.8, 5.0, n_fake), 1)
+    rating = np.where(reviews > 0, rating, np.nan)
 
     ids = make_ids("CP", N)
     mk_arr = np.array(mk, dtype=object)
@@ -858,13 +863,12 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     for c in ("competitor_product_id", "competitor_store_id", "competitor_store", "brand",
               "platform_id", "title", "attributes"):
         df[c] = df[c].astype(str)
-    day = end
     labels = [
-        anomaly_rows("price_dumping", "competitor_products", ids[dump], start=day, end=day,
+        anomaly_rows("price_dumping", "competitor_products", ids[dump], start=end, end=end,
                      detail=[f"price {p:.2f} USD ≈ {p / m_:.0%} of the type's typical price "
                              f"in {mk_arr[k_]}" for p, m_, k_ in
                              zip(price_usd[dump], med[dump], pm[dump], strict=True)]),
-        anomaly_rows("review_inflation", "competitor_products", ids[fake], start=day, end=day,
+        anomaly_rows("review_inflation", "competitor_products", ids[fake], start=end, end=end,
                      detail="review_count inflated ×8–20 relative to sales, rating pushed to "
                             "≥4.8 (suspected review brushing)"),
     ]

@@ -17,6 +17,8 @@ Flow:
 - :func:`build_metrics` (after orders) reports the funnel around those orders: ``ads_daily``
   and ``traffic_daily`` whose order counts/sales equal the attributed orders exactly, and the
   completed ``live_sessions`` / ``social_posts`` result metrics.
+- :func:`demand_lift` (optional, for the orders stage) turns the plan into a (store × day)
+  demand multiplier: promotions lift orders, the planted traffic drop removes organic orders.
 
 Conventions shared by all tables here: a *local day* is ``created_at`` converted to the
 market's time zone (``markets.yaml`` ``tz``) and truncated to the date; attributed orders
@@ -31,11 +33,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec_sim.calendar import demand_multiplier, peak_table
+from cbec_sim.calendar import demand_multiplier, event_days, peak_table
 from cbec_sim.context import Context
 from cbec_sim.rules import round_cents, to_cents
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import make_ids, to_utc, weighted_choice_by_group
+from cbec_sim.tables._util import make_ids as _make_ids
+from cbec_sim.tables._util import weighted_choice_by_group
 from cbec_sim.tables.customers import CHANNELS
 from cbec_sim.tables.labels import anomaly_rows
 
@@ -81,7 +84,7 @@ MOBILE_SHARE = {"US": .68, "CA": .66, "MX": .78, "BR": .76, "GB": .70, "DE": .60
 #: Log-odds shift of the mobile share per channel (social/live are app-native, e-mail is
 #: read more on desktop) — simulation parameter.
 MOBILE_SHIFT = np.array([0.0, 0.0, 1.4, 2.0, -0.5, -0.2, 0.3])
-TIKTOK_MOBILE_SHIFT = 1.5
+TIKTOK_MOBILE_SHIFT = 1.2
 #: Orders ÷ sessions per channel before platform/device factors (simulation parameter).
 CVR = np.array([0.030, 0.090, 0.012, 0.035, 0.050, 0.070, 0.030])
 PLATFORM_CVR = {"amazon": 1.9, "ebay": 1.4, "aliexpress": 0.8, "wish": 0.7, "joom": 0.7}
@@ -92,6 +95,10 @@ PAGES_PER_SESSION = np.array([3.0, 4.4])  # mobile, pc
 ATC_RATE = np.array([0.07, 0.06, 0.04, 0.05, 0.10, 0.12, 0.06])  # extra add-to-carts
 FAV_RATE = np.array([0.04, 0.03, 0.05, 0.06, 0.04, 0.05, 0.03])  # 收藏 per session
 NEW_VISITOR = np.array([0.70, 0.75, 0.72, 0.60, 0.08, 0.30, 0.80])
+#: Conversion rate of ad clicks (orders ÷ clicks) before match-type/ad-type factors;
+#: Amazon shoppers arrive with purchase intent and convert more.
+AD_CVR = 0.07
+AMAZON_AD_CVR = 1.4
 #: Chance that an eligible order uses the active promotion of each type.
 PROMO_USE = {"discount": 0.35, "coupon": 0.18, "spend_threshold": 0.30, "flash_deal": 0.45,
              "platform_event": 0.55}
@@ -267,7 +274,7 @@ ADS_DAILY = register(TableSpec(
 
 TRAFFIC_DAILY = register(TableSpec(
     name="traffic_daily",
-    grain="one store × local day × traffic channel × device with visits",
+    grain="one store × local day × traffic channel × device with exposure",
     description="Store traffic report (7.1/7.4, 7.2.1, 7.2.4): exposure, visits, page views, "
                 "add-to-carts, favourites (收藏), new visitors and orders. `orders` is exactly "
                 "the count of orders of that store, local day, channel and device; for "
@@ -357,6 +364,9 @@ def _codes(s, values) -> np.ndarray:
     return m[np.where(codes >= 0, codes, len(m) - 1)]
 
 
+_OFFSET_CACHE: dict[tuple, np.ndarray] = {}
+
+
 def _local_day(ctx: Context, t_ns: np.ndarray, sidx: np.ndarray,
                st: pd.DataFrame) -> np.ndarray:
     """Market-local day index (0 = ctx.start) of UTC instants (store's market time zone).
@@ -369,11 +379,17 @@ def _local_day(ctx: Context, t_ns: np.ndarray, sidx: np.ndarray,
     h_ns = 3_600_000_000_000
     h0 = ctx.start.value - 2 * 24 * h_ns
     n_h = (ctx.n_days + 4) * 24
-    hours = h0 + np.arange(n_h, dtype=np.int64) * h_ns
-    off = np.empty((len(zones), n_h), dtype=np.int64)
-    for k, zone in enumerate(zones):  # a handful of time zones
-        off[k] = (pd.DatetimeIndex(hours, tz="UTC").tz_convert(zone).tz_localize(None)
-                  .as_unit("ns").asi8 - hours)
+    key = (h0, n_h, tuple(zones))
+    off = _OFFSET_CACHE.get(key)
+    if off is None:
+        hours = h0 + np.arange(n_h, dtype=np.int64) * h_ns
+        off = np.empty((len(zones), n_h), dtype=np.int64)
+        for k, zone in enumerate(zones):  # a handful of time zones
+            off[k] = (pd.DatetimeIndex(hours, tz="UTC").tz_convert(zone).tz_localize(None)
+                      .as_unit("ns").asi8 - hours)
+        if len(_OFFSET_CACHE) > 64:
+            _OFFSET_CACHE.clear()
+        _OFFSET_CACHE[key] = off
     hi = (t_ns - h0) // h_ns
     inside = (hi >= 0) & (hi < n_h)
     local = t_ns + off[zc[sidx], np.clip(hi, 0, n_h - 1)]
@@ -381,6 +397,29 @@ def _local_day(ctx: Context, t_ns: np.ndarray, sidx: np.ndarray,
         local[r] = pd.Timestamp(t_ns[r], tz="UTC").tz_convert(zones[zc[sidx[r]]]) \
             .tz_localize(None).value
     return (local - ctx.start.value) // (24 * h_ns)
+
+
+def _local_to_utc(ctx: Context, stores: pd.DataFrame, pos: np.ndarray, day: np.ndarray,
+                  minute: np.ndarray) -> pd.DatetimeIndex:
+    """UTC instants of local (day, minute-of-day) in each store's time zone.
+
+    Uses the zone's UTC offset at local noon of the day: exact for clock times from 06:00 on
+    (DST switches happen between 01:00 and 03:00 local), which is all this module schedules.
+    """
+    zc, zones = pd.factorize(stores["tz"].to_numpy(), sort=True)
+    noon = ctx.days + pd.Timedelta(hours=12)
+    off = np.empty((len(zones), ctx.n_days), dtype=np.int64)
+    for k, zone in enumerate(zones):  # a handful of time zones
+        off[k] = noon.asi8 - noon.tz_localize(zone).tz_convert("UTC").tz_localize(None).asi8
+    ns = (ctx.start.value + day.astype(np.int64) * 86_400 * 10**9
+          + minute.astype(np.int64) * 60 * 10**9 - off[zc[pos], day])
+    return pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC") if len(ns) else \
+        pd.DatetimeIndex([], dtype="datetime64[ns, UTC]")
+
+
+def make_ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """``_util.make_ids`` that also accepts n = 0."""
+    return _make_ids(prefix, n, width=width) if n else np.array([], dtype=object)
 
 
 def _str_take(values, idx: np.ndarray) -> pd.Series:
@@ -399,13 +438,21 @@ def _nice(x: np.ndarray) -> np.ndarray:
     return round_cents(np.round(x / mag) * mag)
 
 
+_SEASON_CACHE: dict[tuple, np.ndarray] = {}
+
+
 def _season(ctx: Context, markets) -> dict[str, np.ndarray]:
-    """Daily demand factor per market, mean 1 over the period."""
+    """Daily demand factor per market, mean 1 over the period (pure, so cached)."""
     peaks = ctx.catalog.markets["peaks"]
     out = {}
     for m in sorted(set(markets)):
-        d = demand_multiplier(ctx.days, list(peaks[m]), southern=m in ("AU", "BR"))
-        out[m] = d / d.mean()
+        key = (ctx.start, ctx.n_days, m, tuple(peaks[m]))
+        if key not in _SEASON_CACHE:
+            if len(_SEASON_CACHE) > 256:
+                _SEASON_CACHE.clear()
+            d = demand_multiplier(ctx.days, list(peaks[m]), southern=m in ("AU", "BR"))
+            _SEASON_CACHE[key] = d / d.mean()
+        out[m] = _SEASON_CACHE[key]
     return out
 
 
@@ -429,28 +476,32 @@ def _empty(spec: TableSpec) -> pd.DataFrame:
 def _event_windows(ctx: Context, b2c: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Platform-event promotions: one row per store × event instance it joins."""
     peaks = ctx.catalog.markets["peaks"]
-    pt = peak_table(ctx.days, {m: list(peaks[m]) for m in sorted(set(b2c["market"]))})
-    cols = ["pos", "event", "start", "end"]
-    if not len(pt):
-        return pd.DataFrame(columns=cols)
-    pt["day"] = (pt["date"] - ctx.start).dt.days
-    pt["year"] = pt["date"].dt.year
-    ev = (pt.groupby(["market", "event", "year"], sort=True)["day"].agg(["min", "max"])
-          .reset_index())
-    long = ev["event"].isin(["christmas", "ramadan"])  # sale = the last 10 days of the run
-    ev.loc[long, "min"] = np.maximum(ev.loc[long, "min"], ev.loc[long, "max"] - 9)
-    stores = b2c[["market", "platform_id", "open_day"]].assign(pos=np.arange(len(b2c)))
-    x = stores.merge(ev, on="market", how="inner").sort_values(["pos", "min", "event"],
-                                                             kind="stable")
-    ok = np.array([p in EVENT_PLATFORMS.get(e, (p,)) for p, e in
-                   zip(x["platform_id"], x["event"], strict=True)], dtype=bool)
-    x = x[ok & (x["min"].to_numpy() >= x["open_day"].to_numpy())]
-    x = x[rng.random(len(x)) < np.where(x["event"].isin(list(BIG_EVENTS)), 0.9, 0.7)]
-    # drop an instance overlapping an earlier one of the same store
-    prev_end = x.groupby("pos")["max"].transform(lambda s: s.cummax().shift(1)).fillna(-1)
-    x = x[x["min"].to_numpy() > prev_end.to_numpy()]
-    return pd.DataFrame({"pos": x["pos"].to_numpy(), "event": x["event"].to_numpy(),
-                         "start": x["min"].to_numpy(), "end": x["max"].to_numpy()})
+    lo, hi = ctx.start.date(), ctx.end.date()
+    runs: dict[str, list[tuple[int, int, str]]] = {}
+    for m in sorted(set(b2c["market"])):  # markets × events × years: a few dozen runs
+        rows = []
+        for e in peaks[m]:
+            for y in range(lo.year, hi.year + 1):
+                ds = [(d - lo).days for d in event_days(e, y) if lo <= d <= hi]
+                if ds:
+                    a, b = min(ds), max(ds)
+                    if e in ("christmas", "ramadan"):  # the sale = the last 10 days
+                        a = max(a, b - 9)
+                    rows.append((a, b, e))
+        runs[m] = sorted(rows)
+    cand = [(pos, a, b, e)
+            for pos, (m, p, od) in enumerate(zip(b2c["market"], b2c["platform_id"],
+                                                 b2c["open_day"], strict=True))
+            for a, b, e in runs[m] if p in EVENT_PLATFORMS.get(e, (p,)) and a >= od]
+    joins = rng.random(len(cand)) < np.array([0.9 if c[3] in BIG_EVENTS else 0.7
+                                              for c in cand])
+    out, last = [], {}
+    for (pos, a, b, e), j in zip(cand, joins, strict=True):
+        if j and a > last.get(pos, -1):  # never overlap an earlier event of the store
+            out.append((pos, e, a, b))
+            last[pos] = b
+    return pd.DataFrame(out, columns=["pos", "event", "start", "end"]).astype(
+        {"pos": np.int64, "start": np.int64, "end": np.int64})
 
 
 def _slots(rng: np.random.Generator, open_day: np.ndarray, n_days: int, gap_mean: np.ndarray,
@@ -654,9 +705,17 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
     store_cats, store_types = _store_assortment(ctx, b2c)
     cat_pos = pd.Index(cat_uni)
     type_pos = pd.Index(type_uni)
+    # bids: sellers bid so that cost per order ≈ target ACoS × expected order value, where
+    # cost per order = CPC ÷ CVR and CPC ≈ 0.78 × bid (second-price auction)
+    aov = _expected_aov(ctx, b2c)
+    cvr = AD_CVR * np.where(b2c["platform_id"] == "amazon", AMAZON_AD_CVR, 1.0)
+    target_acos = rng.lognormal(np.log(0.22), 0.3, len(b2c))
+    base_bid = target_acos * aov * cvr / 0.78
     camps, aks = [], []
+    cols = {c: b2c[c].to_numpy() for c in ("market", "platform_id", "exp_daily", "open_day",
+                                            "per_usd")}
     for pos in range(len(b2c)):  # ≤ 80 stores
-        r = b2c.iloc[pos]
+        r = {c: v[pos] for c, v in cols.items()}
         in_market = by_market.get(r["market"], np.array([], dtype=np.int64))
         want_t = np.zeros(len(type_uni) + 1, bool)
         want_t[type_pos.get_indexer(list(store_types[pos]))] = True
@@ -707,8 +766,10 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
             pick = rng.choice(pool, n_k, replace=False, p=w / w.sum())
             mt = rng.choice(MATCH_TYPES, n_k, p=mt_p)
             mfac = np.select([mt == "exact", mt == "phrase"], [1.1, 1.0], 0.85)
-            bid = cpc_usd[pick] * r["per_usd"] * rng.uniform(0.7, 1.4, n_k) * mfac
-            bid = round_cents(np.maximum(bid, 0.02 * r["per_usd"]))
+            rel = np.clip(cpc_usd[pick] / np.median(cpc_usd[in_market]), 0.4, 3.0)
+            bid = base_bid[pos] * np.sqrt(rel) * mfac * rng.uniform(0.85, 1.2, n_k)
+            bid = round_cents(np.maximum(bid, np.maximum(cpc_usd[pick] * 0.5, 0.05)
+                                         * r["per_usd"]))
             camps.append((pos, ctype, targ, a, b, status, j + 1))
             aks.append(pd.DataFrame({"camp": len(camps) - 1, "pos": pos, "kw": pick,
                                      "match_type": mt, "bid": bid}))
@@ -733,7 +794,8 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
 
     # planted ad waste: keywords that spend every active day (≥ 21 days) and never convert
     length = (c["b"] - c["a"] + 1).to_numpy()[k["camp"]]
-    cand = np.flatnonzero(length >= 21)
+    per_store = np.bincount(k["pos"], minlength=len(b2c))[k["pos"]]
+    cand = np.flatnonzero((length >= 21) & (per_store >= 4))  # stores keep converting terms
     labels = []
     if len(cand):
         wt = np.select([k["match_type"].to_numpy()[cand] == "broad",
@@ -775,6 +837,23 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
             k[[x.name for x in AD_KEYWORDS.columns]], labels)
 
 
+def _expected_aov(ctx: Context, b2c: pd.DataFrame) -> np.ndarray:
+    """Expected order value per store (store currency): popularity-weighted listing price ×
+    ~1.6 units per order; 30 USD at the market's price level without listings."""
+    out = 30.0 * b2c["price_level"].to_numpy() * b2c["per_usd"].to_numpy()
+    lst = ctx.tables.get("listings")
+    if lst is not None and len(lst) and "price" in lst:
+        s = _codes(lst["store_id"], b2c["store_id"])
+        w = (lst["popularity"].to_numpy(float) if "popularity" in lst else np.ones(len(lst)))
+        w = np.where(s >= 0, np.nan_to_num(w), 0.0)
+        s = np.maximum(s, 0)
+        ws = np.bincount(s, weights=w, minlength=len(b2c))
+        wp = np.bincount(s, weights=w * np.nan_to_num(lst["price"].to_numpy(float)),
+                         minlength=len(b2c))
+        out = np.where(ws > 0, 1.6 * wp / np.maximum(ws, 1e-12), out)
+    return out
+
+
 def _ak_weight(match_type, campaign_type, bid, volume) -> np.ndarray:
     """Relative share of a campaign's ad orders each keyword wins (deterministic)."""
     m = np.select([match_type == "exact", match_type == "phrase"], [1.3, 1.0], 0.8)
@@ -803,11 +882,10 @@ def _live_sessions(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) ->
     midday = minute < 16 * 60
     dur = np.where(tiktok & ~midday, rng.choice([150, 180, 240, 300], n),
                    rng.choice([60, 90, 120], n))
-    local = _day_dates(ctx, day) + (minute * 60 * 10**9).astype("timedelta64[ns]")
-    start_at = to_utc(pd.DatetimeIndex(local), b2c["tz"].to_numpy()[pos])
+    start_at = _local_to_utc(ctx, b2c, pos, day, minute)
     df = pd.DataFrame({
         "store_id": b2c["store_id"].to_numpy()[pos],
-        "start_at": start_at.array,
+        "start_at": start_at,
         "duration_min": dur.astype(np.int64),
         "host_type": np.where(rng.random(n) < np.where(tiktok, 0.35, 0.2), "influencer",
                               "store_host"),
@@ -858,12 +936,11 @@ def _social_posts(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) -> 
     per_usd = b2c["per_usd"].to_numpy()[pos]
     spend = np.where(paid, _nice(rng.lognormal(np.log(60), 0.7, n) * per_usd), 0.0)
     minute = rng.integers(8 * 60, 22 * 60, n)
-    local = _day_dates(ctx, day) + (minute * 60 * 10**9).astype("timedelta64[ns]")
-    posted = to_utc(pd.DatetimeIndex(local), b2c["tz"].to_numpy()[pos])
+    posted = _local_to_utc(ctx, b2c, pos, day, minute)
     df = pd.DataFrame({
         "store_id": b2c["store_id"].to_numpy()[pos],
         "sns_platform": np.asarray(SNS_PLATFORMS)[sns], "post_type": np.asarray(POST_TYPES)[ptype],
-        "posted_at": posted.array, "paid": paid, "spend": round_cents(spend),
+        "posted_at": posted, "paid": paid, "spend": round_cents(spend),
         "currency": b2c["currency"].to_numpy()[pos],
     })
     df = df.sort_values(["store_id", "posted_at"], kind="stable").reset_index(drop=True)
@@ -917,6 +994,53 @@ def build_plan(ctx: Context) -> dict[str, pd.DataFrame]:
     if labels:
         out["anomalies"] = pd.concat(labels, ignore_index=True)
     return out
+
+
+# --------------------------------------------------------------------------- demand effect
+#: Demand multiplier of an active promotion (simulation parameter): a percentage deal lifts
+#: orders roughly in proportion to its depth; platform events get only half of that because
+#: the calendar already lifts event days; amount-off promotions lift a little.
+PROMO_LIFT_PER_PCT = {"discount": 1.0, "flash_deal": 1.5, "platform_event": 0.5}
+AMOUNT_PROMO_LIFT = {"coupon": 1.04, "spend_threshold": 1.06}
+MAX_PROMO_LIFT = 2.5
+
+
+def demand_lift(ctx: Context, store_ids) -> np.ndarray:
+    """Demand multiplier of the marketing plan per (store, local day), shape (stores, days).
+
+    For the orders stage to multiply into its (store × day) weights, so that promotions
+    visibly lift orders (a mis-keyed 90 % discount makes a spike) and a planted traffic drop
+    removes most organic-search orders for its week (:func:`attribute` then gives organic
+    search that smaller share). Deterministic: no random draws. 1.0 everywhere without plans.
+    """
+    st = _store_frame(ctx)
+    n_days = ctx.n_days
+    lift = np.ones((len(st), n_days))
+    promos = ctx.tables.get("promotions")
+    if promos is not None and len(promos):
+        ps = _codes(promos["store_id"], st["store_id"])
+        a = np.clip((pd.to_datetime(promos["start_date"]) - ctx.start).dt.days.to_numpy(),
+                    0, n_days - 1)
+        b = np.clip((pd.to_datetime(promos["end_date"]) - ctx.start).dt.days.to_numpy(),
+                    0, n_days - 1)
+        kind = np.asarray(promos["promo_type"], dtype=object)
+        pct = np.nan_to_num(promos["discount_pct"].to_numpy(float))
+        eff = np.array([AMOUNT_PROMO_LIFT.get(k, 1.0) for k in kind])
+        eff = eff + pct * np.array([PROMO_LIFT_PER_PCT.get(k, 0.0) for k in kind])
+        eff = np.minimum(eff, MAX_PROMO_LIFT)
+        length = np.maximum(b - a + 1, 0)
+        row = np.repeat(np.arange(len(promos)), length)
+        day = a[row] + np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
+        np.multiply.at(lift, (ps[row], day), eff[row])
+    for lab in _labels(ctx, "traffic_drop").itertuples():
+        si = np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)
+        a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
+        org = np.array([_mix(p)[C_ORG] for p in st["platform_id"].to_numpy()[si]])
+        lift[si, max(a, 0):b + 1] *= (1 - org * (1 - TRAFFIC_DROP_FACTOR))[:, None]
+    pos = _codes(pd.Series(np.asarray(store_ids, dtype=object)), st["store_id"])
+    if (pos < 0).any():
+        raise ValueError("demand_lift: unknown store ids")
+    return lift[pos]
 
 
 # --------------------------------------------------------------------------- attribution
@@ -1038,53 +1162,59 @@ def attribute(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     dcol = np.clip(day + 1, 0, ctx.n_days + 1)  # matrix column; 0 / n+1 = outside period
     rep = np.asarray(frame["is_repeat"], dtype=bool)
 
-    # channel probabilities per (store, repeat) → per order, one 1-D array per channel
-    base = np.array([_mix(pl) for pl in st["platform_id"]])
-    tilt = base * REPEAT_TILT
-    tilt /= tilt.sum(1, keepdims=True)
-    row = sidx * 2 + rep
-    table = np.stack([base, tilt], 1).reshape(-1, 7)
-    p = [table[:, c][row] for c in range(7)]
+    drop = np.zeros(n, dtype=bool)
     for lab in _labels(ctx, "traffic_drop").itertuples():
-        si = int(np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)[0])
+        si = np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)
         a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
-        hit = (sidx == si) & (day >= a) & (day <= b)
-        p[C_ORG] = np.where(hit, p[C_ORG] * TRAFFIC_DROP_FACTOR, p[C_ORG])
+        drop |= np.isin(sidx, si) & (day >= a) & (day <= b)
 
     live_j = _live_match(ctx, st, ctx.tables.get("live_sessions"), sidx, t_ns)
     pi = _posts_index(ctx, st, ctx.tables.get("social_posts"))
     post_i, post_ok = _post_last(pi, sidx, t_ns)
     ak, fallback = _ads_tables(ctx, st)
-    elig = {C_LIVE: live_j >= 0, C_SOC: post_ok, C_ADS: fallback[sidx, dcol] >= 0}
+    ads_ok = fallback[sidx, dcol] >= 0
 
+    # The channel law depends only on (store, repeat, in a traffic drop, which constrained
+    # channels are possible) — a few thousand combinations: compute it per combination.
+    combo = ((((sidx * 2 + rep) * 2 + drop) * 2 + (live_j >= 0)) * 2 + post_ok) * 2 + ads_ok
+    n_combo = ns * 32
+    cnt = np.bincount(combo, minlength=n_combo).astype(float)
+    k = np.arange(n_combo)
+    cs, crep, cdrop = k // 32, (k // 16) % 2, (k // 8) % 2
+    e_live, e_soc, e_ads = (k // 4) % 2, (k // 2) % 2, k % 2
+    base = np.array([_mix(pl) for pl in st["platform_id"]])
+    tilt = base * REPEAT_TILT
+    tilt /= tilt.sum(1, keepdims=True)
+    p = np.where(crep[:, None] == 1, tilt[cs], base[cs])
+    # traffic drop: organic search loses (1 − factor) of its orders, the other channels keep
+    # theirs (demand_lift removed the lost orders from the store's volume)
+    keep = 1.0 - p[:, C_ORG] * (1.0 - TRAFFIC_DROP_FACTOR)
+    p_drop = p / keep[:, None]
+    p_drop[:, C_ORG] = p[:, C_ORG] * TRAFFIC_DROP_FACTOR / keep
+    p = np.where(cdrop[:, None] == 1, p_drop, p)
     # constrained channels reach their target share among the orders they can explain:
     # live first (a stream captures most orders placed during it), then social and ads on
     # the remaining probability mass; the free channels share what is left
-    cnt = np.maximum(np.bincount(sidx, minlength=ns), 1)
-    q = {}
-    e = elig[C_LIVE]
-    cov = np.bincount(sidx, weights=e, minlength=ns) / cnt
-    q[C_LIVE] = np.where(e, np.minimum(0.95, p[C_LIVE] / np.maximum(cov[sidx], 1e-9)), 0.0)
-    rest = 1.0 - q[C_LIVE]
-    for c in (C_SOC, C_ADS):
-        e = elig[c]
-        cov = np.bincount(sidx, weights=e * rest, minlength=ns) / cnt
-        q[c] = np.where(e, rest * np.minimum(0.95, p[c] / np.maximum(cov[sidx], 1e-9)), 0.0)
-    used = q[C_SOC] + q[C_ADS]
+    n_s = np.maximum(np.bincount(cs, weights=cnt, minlength=ns), 1.0)
+    q = np.zeros((n_combo, 7))
+    cov = np.bincount(cs, weights=cnt * e_live, minlength=ns) / n_s
+    q[:, C_LIVE] = e_live * np.minimum(0.95, p[:, C_LIVE] / np.maximum(cov[cs], 1e-9))
+    rest = 1.0 - q[:, C_LIVE]
+    for c, e in ((C_SOC, e_soc), (C_ADS, e_ads)):
+        cov = np.bincount(cs, weights=cnt * e * rest, minlength=ns) / n_s
+        q[:, c] = e * rest * np.minimum(0.95, p[:, c] / np.maximum(cov[cs], 1e-9))
+    used = q[:, C_SOC] + q[:, C_ADS]
     shrink = np.where(used > 0.97 * rest, 0.97 * rest / np.maximum(used, 1e-12), 1.0)
-    q[C_SOC] *= shrink
-    q[C_ADS] *= shrink
-    free = (C_ORG, C_EMAIL, C_DIRECT, C_AFF)
-    scale = (1.0 - q[C_LIVE] - q[C_SOC] - q[C_ADS]) / sum(p[c] for c in free)
-    for c in free:
-        q[c] = p[c] * scale
+    q[:, C_SOC] *= shrink
+    q[:, C_ADS] *= shrink
+    free = [C_ORG, C_EMAIL, C_DIRECT, C_AFF]
+    scale = (1.0 - q[:, [C_LIVE, C_SOC, C_ADS]].sum(1)) / p[:, free].sum(1)
+    q[:, free] = p[:, free] * scale[:, None]
+    cum = np.cumsum(q, 1)[:, :6]
     u = rng.random(n)
     ch = np.zeros(n, dtype=np.int64)
-    acc = np.zeros(n)
     for c in range(6):
-        acc += q[c]
-        ch += u >= acc
-    ch = np.minimum(ch, 6)
+        ch += u >= cum[combo, c]
 
     ids = {k: np.full(n, -1, dtype=np.int64) for k in
            ("live", "post", "ak", "promo")}
@@ -1197,22 +1327,18 @@ def _ads_daily(ctx, rng, st, ov):
     ctype = np.asarray(camps["campaign_type"], dtype=object)[ci]
     mt = np.asarray(ak["match_type"], dtype=object)
     plat = st["platform_id"].to_numpy()[s]
-    cvr = (0.10 * np.select([mt == "exact", mt == "phrase"], [1.25, 1.0], 0.75)
+    cvr = (AD_CVR * np.select([mt == "exact", mt == "phrase"], [1.25, 1.0], 0.75)
            * np.select([ctype == "sponsored_products", ctype == "sponsored_brands"],
                        [1.0, 0.8], 0.45)
-           * np.where(plat == "amazon", 1.3, 1.0) * rng.lognormal(0, 0.25, nk))
+           * np.where(plat == "amazon", AMAZON_AD_CVR, 1.0) * rng.lognormal(0, 0.25, nk))
     cvr = np.clip(cvr, 0.01, 0.5)
     ctr = (np.select([ctype == "display", ctype == "sponsored_brands", mt == "exact",
                       mt == "phrase"], [0.0008, 0.004, 0.006, 0.0045], 0.003)
            * rng.lognormal(0, 0.3, nk))
     waste = np.isin(np.asarray(ak["ad_keyword_id"], dtype=object),
                     np.asarray(_labels(ctx, "ad_waste")["entity_id"], dtype=object))
-    season = _season(ctx, st["market"].to_numpy()[s])
-    sd = np.empty(total)
-    mk = st["market"].to_numpy()[s][akr]
-    for m, f in season.items():
-        sel = mk == m
-        sd[sel] = f[day[sel]]
+    season = _season(ctx, st["market"].to_numpy())
+    sd = np.vstack([season[m] for m in st["market"]])[s[akr], day]
     m_ak = np.bincount(akr, weights=orders, minlength=nk) / length
     lam = m_ak[akr] / cvr[akr] * sd + 3.0 / length[akr]  # floor: ~3 stray clicks per keyword
     clicks = orders + rng.poisson(lam * (1 - cvr[akr]))
@@ -1259,12 +1385,13 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     live = ctx.tables.get("live_sessions")
     posts = ctx.tables.get("social_posts")
     ak = ctx.tables.get("ad_keywords")
-    has_live = st["store_id"].isin(live["store_id"].astype(str)).to_numpy() if live is not None \
-        else np.zeros(ns, bool)
-    has_post = st["store_id"].isin(posts["store_id"].astype(str)).to_numpy() \
-        if posts is not None else np.zeros(ns, bool)
-    has_ads = st["store_id"].isin(ak["store_id"].astype(str)).to_numpy() if ak is not None \
-        else np.zeros(ns, bool)
+    def present(t):
+        if t is None or not len(t):
+            return np.zeros(ns, bool)
+        c = _codes(t["store_id"], st["store_id"])
+        return np.bincount(c[c >= 0], minlength=ns) > 0
+
+    has_live, has_post, has_ads = present(live), present(posts), present(ak)
     use = np.zeros((ns, 7), bool)
     use[:, [C_ORG, C_DIRECT]] = True
     use[b2c, C_EMAIL] = use[b2c, C_AFF] = True
@@ -1272,20 +1399,21 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     use[:, C_SOC] = b2c & has_post
     use[:, C_LIVE] = b2c & has_live
     od = st["open_day"].to_numpy()
-    grid = []
-    for s in range(ns):  # stores × their channels × every open day × 2 devices
-        d = np.arange(od[s], n_days)
-        for c in np.flatnonzero(use[s]):
-            base = ((s * n_days + d) * 7 + c) * 2
-            grid += [base, base + 1]
-    keys = np.unique(np.concatenate([*grid, np.flatnonzero(o_cnt)]))
+    # grid: stores × their channels × every open day × 2 devices, plus any cell with orders
+    ps, pc = np.nonzero(use)
+    days = np.arange(n_days)
+    base = ((ps[:, None] * n_days + days[None, :]) * 7 + pc[:, None]) * 2
+    base = base[days[None, :] >= od[ps][:, None]]
+    in_grid = o_cnt > 0
+    in_grid[base] = True
+    in_grid[base + 1] = True
+    keys = np.flatnonzero(in_grid)
     dv = keys % 2
     c = (keys // 2) % 7
     d = (keys // 14) % n_days
     s = keys // (14 * n_days)
     o = o_cnt[keys]
     n = len(keys)
-    mkt = st["market"].to_numpy()[s]
     mob = _mobile_p(st["mobile_logit"].to_numpy()[s], c)
     dshare = np.where(dv == 0, mob, 1 - mob)
 
@@ -1300,10 +1428,7 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     cvr = (CVR[c] * np.array([PLATFORM_CVR.get(p, 1.0) for p in st["platform_id"]])[s]
            * DEVICE_CVR[dv])
     season = _season(ctx, st["market"].to_numpy())
-    sd = np.empty(n)
-    for m, f in season.items():
-        sel = mkt == m
-        sd[sel] = f[d[sel]]
+    sd = np.vstack([season[m] for m in st["market"]])[s, d]
     lam = m_store[s] * share / cvr * sd * rng.lognormal(0, 0.2, n)
     if live is not None and len(live):  # live traffic only on days with a stream
         ls = _codes(live["store_id"], st["store_id"])
@@ -1317,8 +1442,8 @@ def _traffic_daily(ctx, rng, st, ov, ads):
                                          0.0), lam)
     for lab in _labels(ctx, "traffic_drop").itertuples():
         a_, b_ = (lab.start - ctx.start).days, (lab.end - ctx.start).days
-        hit = (st["store_id"].to_numpy()[s] == lab.store_id) & (c == C_ORG) & \
-              (d >= a_) & (d <= b_)
+        si = np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)
+        hit = np.isin(s, si) & (c == C_ORG) & (d >= a_) & (d <= b_)
         lam = np.where(hit, lam * TRAFFIC_DROP_FACTOR, lam)
     b2b = ~b2c[s]  # B2B: 20–200 buyer visits a day, no orders
     b2b_lam = (rng.lognormal(np.log(60), 0.5, ns)[s] * sd
@@ -1352,20 +1477,21 @@ def _traffic_daily(ctx, rng, st, ov, ads):
         impr[ia], impr[ib[pair]] = sessions[ia] + im, sessions[ib[pair]] + iextra - im
         lonely = np.setdiff1d(np.flatnonzero(c == C_ADS), np.concatenate([ia, ib[pair]]))
         sessions[lonely], impr[lonely] = o[lonely], o[lonely]
+    keep = impr > 0  # rows with exposure (an ads row may have impressions but no clicks)
+    s, d, c, dv, o, b2b = s[keep], d[keep], c[keep], dv[keep], o[keep], b2b[keep]
+    sessions, impr = sessions[keep], impr[keep]
     pv = sessions + rng.poisson(sessions * (PAGES_PER_SESSION[dv] - 1)
                                 * np.where(c == C_LIVE, 0.6, 1.0))
     atc = np.where(b2b, 0, o + rng.binomial(sessions - o, ATC_RATE[c]))
     fav = rng.binomial(sessions, FAV_RATE[c])
     newv = rng.binomial(sessions, NEW_VISITOR[c])
-    keep = sessions > 0
     return pd.DataFrame({
-        "store_id": _str_take(st["store_id"], s[keep]),
-        "date": _day_dates(ctx, d[keep]),
-        "channel": pd.Categorical.from_codes(c[keep], categories=CHANNELS),
-        "device": pd.Categorical.from_codes(dv[keep], categories=DEVICES),
-        "impressions": impr[keep], "sessions": sessions[keep], "page_views": pv[keep],
-        "add_to_cart": atc[keep], "favourites": fav[keep], "new_visitors": newv[keep],
-        "orders": o[keep],
+        "store_id": _str_take(st["store_id"], s),
+        "date": _day_dates(ctx, d),
+        "channel": pd.Categorical.from_codes(c, categories=CHANNELS),
+        "device": pd.Categorical.from_codes(dv, categories=DEVICES),
+        "impressions": impr, "sessions": sessions, "page_views": pv,
+        "add_to_cart": atc, "favourites": fav, "new_visitors": newv, "orders": o,
     })
 
 

@@ -1,7 +1,7 @@
 """Stage ``orders``: B2C orders, their lines, and monthly listing statistics.
 
 Demand per store and day follows the market's calendar (weekly rhythm, season, retail
-peaks); customers are drawn with heavy-tailed activity so some buy repeatedly; baskets and
+peaks); most buyers order once and a loyal minority repeatedly; baskets and
 quantities are heavy-tailed. Fraud-like patterns and price errors are planted and labelled.
 """
 
@@ -136,6 +136,9 @@ def _order_days(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
     per_market = {m: demand_multiplier(days, list(peaks[m]), southern=m in SOUTHERN)
                   for m in stores["market"].unique()}
     mult = np.vstack([per_market[m] for m in stores["market"]])
+    from cbec_sim.tables import marketing
+
+    mult = mult * marketing.demand_lift(ctx, stores["store_id"])  # promotions, traffic drops
     w = stores["size_weight"].to_numpy()[:, None] * mult
     counts = rng.multinomial(ctx.n_orders, (w / w.sum()).ravel()).reshape(w.shape)
     s_idx, d_idx = np.nonzero(counts)
@@ -143,10 +146,30 @@ def _order_days(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
     return np.repeat(s_idx, reps), np.repeat(d_idx, reps)
 
 
-def _utc_offsets(days: pd.DatetimeIndex, tz: str) -> np.ndarray:
-    """UTC offset (ns) of ``tz`` at local noon of each day."""
-    local = (days + pd.Timedelta(hours=12)).tz_localize(tz)
-    return (local.tz_localize(None) - local.tz_convert("UTC").tz_localize(None)).asi8
+#: share of buyers who order only once in the period (simulation parameter; published
+#: e-commerce repeat-purchase rates are typically 20-40 % of buyers)
+ONE_TIME_SHARE = 0.7
+
+
+def _assign_customers(rng: np.random.Generator, order_mk: np.ndarray,
+                      cust_mk: np.ndarray) -> np.ndarray:
+    """Customer index per order: per market, draw each buyer's order count (1 for most,
+    heavy-tailed for the loyal rest) until the market's orders are used up, then deal the
+    orders out at random. Customers left over never buy in the period."""
+    out = np.empty(len(order_mk), dtype=np.int64)
+    for k in np.unique(order_mk):
+        rows = np.flatnonzero(order_mk == k)
+        pool = rng.permutation(np.flatnonzero(cust_mk == k))
+        n = len(rows)
+        counts = np.where(rng.random(len(pool)) < ONE_TIME_SHARE, 1,
+                          2 + np.floor(rng.lognormal(0.0, 1.0, len(pool))).astype(np.int64))
+        if counts.sum() < n:  # too few customers for the orders: scale the counts up
+            counts = np.ceil(counts * n / counts.sum()).astype(np.int64)
+        buyers = int(np.searchsorted(np.cumsum(counts), n)) + 1
+        counts = counts[:buyers]
+        counts[-1] -= counts.sum() - n
+        out[rows] = rng.permutation(np.repeat(pool[:buyers], counts))
+    return out
 
 
 def _fallback_attribution(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -202,15 +225,19 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     sec = (rng.choice(24, n, p=HOURLY / HOURLY.sum()) * 3600
            + rng.integers(0, 3600, n)).astype(np.int64)
     local_ns = days.asi8[d_idx] + sec * 10**9
-    off = np.vstack([_utc_offsets(days, cat.markets.loc[m, "tz"]) for m in markets])
-    created_ns = local_ns - off[mk, d_idx]
+    created_ns = np.empty(n, dtype=np.int64)
+    for k, m in enumerate(markets):  # exact local → UTC per market (DST-aware)
+        sel = np.flatnonzero(mk == k)
+        loc = pd.DatetimeIndex(local_ns[sel].astype("M8[ns]")).tz_localize(
+            cat.markets.loc[m, "tz"], ambiguous=np.ones(len(sel), bool),
+            nonexistent="shift_forward")
+        created_ns[sel] = loc.asi8
     order = np.argsort(created_ns, kind="stable")  # ids in time order
     s_idx, d_idx, mk, created_ns = (a[order] for a in (s_idx, d_idx, mk, created_ns))
 
-    # 2. who: heavy-tailed customer activity within the market → repeat buyers
+    # 2. who: most buyers order once, a loyal minority repeatedly (heavy tail)
     c_mk = _codes(customers["market"].astype(str), markets)
-    activity = rng.lognormal(0.0, 1.25, len(customers))
-    ci = weighted_choice_by_group(rng, mk, c_mk, activity)
+    ci = _assign_customers(rng, mk, c_mk)
 
     # 3. fraud-like velocity bursts: one account, several orders within an hour (labelled)
     burst = np.zeros(n, bool)
@@ -384,7 +411,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     })
     for c in ("promotion_id", "coupon_code", "channel", "device", "campaign_id", "keyword_id",
               "live_session_id", "post_id"):
-        orders[c] = attr[c].to_numpy() if attr[c].dtype == object else attr[c].array
+        orders[c] = attr[c].array
     orders["n_items"] = np.bincount(lo, weights=qty, minlength=n).astype(np.int64)
     orders["is_repeat"] = is_repeat
 

@@ -216,6 +216,8 @@ def test_competitor_products_are_coherent(ctx, t):
     day = fxr[fxr["date"] == fxr["date"].max()].set_index("currency")["cny_per_unit"]
     usd = p["price"] * p["currency"].astype(str).map(day) / day["USD"]
     assert np.allclose(usd, p["price_usd"], atol=0.011)
+    assert p["rating"].isna().eq(p["review_count"] == 0).all()
+    assert p["rating"].isna().mean() < 0.2
     cur = p["market"].astype(str).map(cat.markets["currency"])
     assert (cur == p["currency"].astype(str)).all()
 
