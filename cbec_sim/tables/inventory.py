@@ -94,13 +94,13 @@ INVENTORY = register(TableSpec(
         Column("product_id", "category", "product (SKU)", references="products.product_id"),
         Column("warehouse_id", "category", "warehouse",
                references="warehouses.warehouse_id"),
-        Column("on_hand_start", "int", "stock at the start of the day", unit="units", ge=0),
-        Column("inbound", "int", "goods received and registered that day", unit="units",
+        Column("on_hand_start", "int32", "stock at the start of the day", unit="units", ge=0),
+        Column("inbound", "int32", "goods received and registered that day", unit="units",
                ge=0),
-        Column("outbound", "int", "units shipped to customers that day", unit="units", ge=0),
-        Column("adjustments", "int", "stock-take correction booked at close (counted − "
+        Column("outbound", "int32", "units shipped to customers that day", unit="units", ge=0),
+        Column("adjustments", "int32", "stock-take correction booked at close (counted − "
                "system), 0 on other days", unit="units"),
-        Column("on_hand_end", "int", "stock at the end of the day", unit="units", ge=0),
+        Column("on_hand_end", "int32", "stock at the end of the day", unit="units", ge=0),
     ),
 ))
 
@@ -139,10 +139,10 @@ STOCK_TAKES = register(TableSpec(
         Column("product_id", "category", "product (SKU)", references="products.product_id"),
         Column("warehouse_id", "category", "warehouse",
                references="warehouses.warehouse_id"),
-        Column("system_qty", "int", "stock according to the inventory software",
+        Column("system_qty", "int32", "stock according to the inventory software",
                unit="units", ge=0),
-        Column("counted_qty", "int", "stock physically counted", unit="units", ge=0),
-        Column("discrepancy", "int", "counted − system", unit="units"),
+        Column("counted_qty", "int32", "stock physically counted", unit="units", ge=0),
+        Column("discrepancy", "int32", "counted − system", unit="units"),
     ),
 ))
 

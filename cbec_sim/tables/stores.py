@@ -42,8 +42,8 @@ STORES = register(TableSpec(
                "parameter)", ge=0),
         Column("late_shipment_rate", "rate", "late shipments ÷ shipped orders, last 60 days",
                nullable=True, ge=0, le=1),
-        Column("order_defect_rate", "rate", "orders with negative review, A-to-z-style claim "
-               "or defect return ÷ orders, last 60 days", nullable=True, ge=0, le=1),
+        Column("order_defect_rate", "rate", "orders with a 1–2-star review or a complaint "
+               "ticket ÷ orders, last 60 days (ODR-style)", nullable=True, ge=0, le=1),
         Column("cancel_rate", "rate", "seller-side cancellations ÷ orders, last 60 days",
                nullable=True, ge=0, le=1),
         Column("valid_tracking_rate", "rate", "shipments with valid tracking ÷ shipments, "
