@@ -34,6 +34,18 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 
 MAX_ORDERS = 20_000_000
+BIG_WORLD = 200_000  # from this size on, hand freed memory back between stages
+
+
+def _release_memory() -> None:
+    """Return freed heap to the OS (glibc only) so later stages start lower."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 MAX_MONTHS = 60
 
 
@@ -126,10 +138,14 @@ def generate(
                                                                        ignore_index=True)
             else:  # a stage may replace an upstream table it completes (e.g. orders)
                 ctx.tables[tname] = df
+        if ctx.n_orders >= BIG_WORLD:
+            _release_memory()
         if progress is not None:
             progress(name)
-    tables = {k: conform(v, REGISTRY[k]) for k, v in ctx.tables.items()}
-    labels = {k: conform(v, REGISTRY[k]) for k, v in ctx.labels.items()}
+    for store in (ctx.tables, ctx.labels):  # one table at a time: the old copy is freed
+        for k in list(store):
+            store[k] = conform(store[k], REGISTRY[k])
+    tables, labels = ctx.tables, ctx.labels
     meta = {
         "seed": None if seed_info is None else int(seed_info),
         "n_orders": int(n_orders),

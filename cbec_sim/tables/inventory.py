@@ -488,7 +488,7 @@ def _ledger(sim: _Sim, out: np.ndarray, first_day: np.ndarray, opening: np.ndarr
     n_active = np.cumsum(np.bincount(first_day, minlength=T))  # stocked pairs per day
     off = np.concatenate([[0], np.cumsum(n_active)])
     N = int(off[-1])
-    block = np.empty((5, N), dtype=np.int64)
+    block = np.empty((5, N), dtype=np.int32)
     prod_code = np.empty(N, dtype=np.int32)
     wh_code = np.empty(N, dtype=np.int8 if len(wh_ids) < 128 else np.int32)
     p_code, w_code = p_prod.astype(prod_code.dtype), p_wh.astype(wh_code.dtype)
