@@ -152,8 +152,8 @@ def test_outbound_equals_shipped_lines(world):
            .groupby(["product_id", "warehouse_id", "date"])["quantity"].sum())
     got = t["inventory"].astype({"product_id": str, "warehouse_id": str})
     got = got[got["outbound"] > 0].set_index(["product_id", "warehouse_id", "date"])["outbound"]
-    pd.testing.assert_series_equal(got.sort_index().astype("int64"), exp.sort_index().astype("int64"),
-                                   check_names=False)
+    pd.testing.assert_series_equal(got.sort_index().astype("int64"),
+                                   exp.sort_index().astype("int64"), check_names=False)
 
 
 def test_inbound_equals_receipts(world):
