@@ -18,4 +18,8 @@ __all__ = ["World", "__version__", "generate", "load"]
 
 # Imported eagerly so that the name ``cbec_sim.generate`` is the function, not the submodule.
 from cbec_sim.generate import generate
+from cbec_sim.make import *  # noqa: F403  (make_orders, make_customers, … one per table)
+from cbec_sim.make import __all__ as _makers
 from cbec_sim.world import World, load
+
+__all__ += _makers

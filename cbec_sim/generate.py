@@ -95,6 +95,66 @@ def _check_options(n_orders: int, markets: Iterable[str] | None, platforms: Iter
     return mk, pf
 
 
+#: Tables that a later stage completes after the stage that first writes them.
+COMPLETED_BY: dict[str, str] = {
+    "customers": "orders", "live_sessions": "marketing_metrics",
+    "social_posts": "marketing_metrics", "orders": "aftersales", "stores": "aftersales",
+}
+
+
+def _run_stages(ctx: Context, progress: Callable[[str], None] | None = None,
+                until_table: str | None = None) -> None:
+    """Run the stages in order (all of them, or until ``until_table`` is complete)."""
+    last = COMPLETED_BY.get(until_table or "")
+    for name, target in STAGES:
+        out = _resolve(target)(ctx)
+        for tname, df in out.items():
+            if REGISTRY[tname].label:  # label tables accumulate across stages
+                prev = ctx.labels.get(tname)
+                ctx.labels[tname] = df if prev is None else pd.concat([prev, df],
+                                                                       ignore_index=True)
+            else:  # a stage may replace an upstream table it completes (e.g. orders)
+                ctx.tables[tname] = df
+        if ctx.n_orders >= BIG_WORLD:
+            _release_memory()
+        if progress is not None:
+            progress(name)
+        if until_table is not None and until_table in ctx.tables and last in (None, name):
+            return
+
+
+def _context(n_orders, markets, platforms, start, months, rng) -> Context:
+    mk, pf = _check_options(n_orders, markets, platforms, months)
+    try:
+        t0 = pd.Timestamp(start).normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"start must be a date like 2025-01-01, got {start!r}") from exc
+    end = t0 + pd.DateOffset(months=int(months)) - pd.Timedelta(days=1)
+    children = as_generator(rng).spawn(len(STAGES))
+    return Context(
+        n_orders=int(n_orders), markets=mk, platforms=pf, start=t0, end=end,
+        catalog=catalog(), rngs={name: g for (name, _), g in zip(STAGES, children, strict=True)},
+    )
+
+
+def make_table(name: str, n_orders: int = 5_000, *, markets: Iterable[str] | None = None,
+               platforms: Iterable[str] | None = None, start: str | pd.Timestamp = "2025-01-01",
+               months: int = 12, rng: RngLike = None) -> pd.DataFrame:
+    """One table of the world ``generate`` would build with the same arguments.
+
+    Runs only the stages the table depends on, so ``make_table("orders", 5000, rng=7)``
+    equals ``generate(5000, rng=7).orders``.
+    """
+    import cbec_sim.tables  # noqa: F401 (registers specs)
+
+    if name not in REGISTRY or REGISTRY[name].label:
+        known = ", ".join(sorted(k for k, v in REGISTRY.items() if not v.label))
+        raise ValueError(f"unknown table {name!r}; choose from {known}")
+    ctx = _context(n_orders, markets, platforms, start, months, rng)
+    _run_stages(ctx, until_table=name)
+    return conform(ctx.tables[name], REGISTRY[name])
+
+
 def generate(
     n_orders: int = 5_000,
     *,
@@ -117,31 +177,8 @@ def generate(
     progress : called with each stage's name after it finishes (for progress bars).
     """
     seed_info = rng if isinstance(rng, int | np.integer) else None
-    mk, pf = _check_options(n_orders, markets, platforms, months)
-    try:
-        t0 = pd.Timestamp(start).normalize()
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"start must be a date like 2025-01-01, got {start!r}") from exc
-    end = t0 + pd.DateOffset(months=int(months)) - pd.Timedelta(days=1)
-    gen = as_generator(rng)
-    children = gen.spawn(len(STAGES))
-    ctx = Context(
-        n_orders=int(n_orders), markets=mk, platforms=pf, start=t0, end=end,
-        catalog=catalog(), rngs={name: g for (name, _), g in zip(STAGES, children, strict=True)},
-    )
-    for name, target in STAGES:
-        out = _resolve(target)(ctx)
-        for tname, df in out.items():
-            if REGISTRY[tname].label:  # label tables accumulate across stages
-                prev = ctx.labels.get(tname)
-                ctx.labels[tname] = df if prev is None else pd.concat([prev, df],
-                                                                       ignore_index=True)
-            else:  # a stage may replace an upstream table it completes (e.g. orders)
-                ctx.tables[tname] = df
-        if ctx.n_orders >= BIG_WORLD:
-            _release_memory()
-        if progress is not None:
-            progress(name)
+    ctx = _context(n_orders, markets, platforms, start, months, rng)
+    _run_stages(ctx, progress)
     for store in (ctx.tables, ctx.labels):  # one table at a time: the old copy is freed
         for k in list(store):
             store[k] = conform(store[k], REGISTRY[k])
@@ -149,9 +186,9 @@ def generate(
     meta = {
         "seed": None if seed_info is None else int(seed_info),
         "n_orders": int(n_orders),
-        "markets": list(mk),
-        "platforms": list(pf),
-        "start": t0.date().isoformat(),
+        "markets": list(ctx.markets),
+        "platforms": list(ctx.platforms),
+        "start": ctx.start.date().isoformat(),
         "months": int(months),
         "cbec_sim_version": __version__,
     }

@@ -81,6 +81,7 @@ def test_generate_describe_validate_and_refuse_overwrite(tmp_path):
     p = run("sim", "generate", "--seed", "5", "--orders", "800", "--out", str(out),
             "--markets", "US,JP", "--format", "csv")
     assert p.returncode == 0, p.stderr
+    assert p.stderr == ""  # no progress bar when stderr is not a terminal
     man = json.loads((out / "manifest.json").read_text())
     assert man["seed"] == 5 and man["format"] == "csv"
     assert (out / "DATA-DICTIONARY.md").read_text().count("## `") == len(man["tables"])

@@ -66,6 +66,43 @@ PLATFORM_FEES = register(TableSpec(
 ))
 
 
+HS_CODES = register(TableSpec(
+    name="hs_codes",
+    grain="one 10-digit commodity code of the curated code table",
+    description="The kit's small curated code table: the 6-digit prefix is a real HS 2022 "
+                "subheading; national digits are illustrative. VAT, consumption-tax and "
+                "export-rebate rates are teaching values — check the current tariff and "
+                "rebate tables before real filings.",
+    columns=(
+        Column("hs_code", "str", "10-digit China customs commodity code", unique=True),
+        Column("hs6", "str", "HS 2022 subheading (first 6 digits)"),
+        Column("category", "category", "product category"),
+        Column("product_type", "str", "product type"),
+        Column("name_cn", "str", "Chinese commodity description"),
+        Column("name_en", "str", "English description"),
+        Column("unit_cn", "str", "declaration unit (Chinese)"),
+        Column("vat_rate", "rate", "import VAT rate", ge=0, le=1),
+        Column("consumption_tax_rate", "rate", "consumption tax rate (0 when none)", ge=0,
+               le=1),
+        Column("export_rebate_rate", "rate", "export VAT rebate rate", ge=0, le=1),
+    ),
+))
+
+
+def make_hs_codes() -> pd.DataFrame:
+    """The curated HS code table (deterministic)."""
+    from cbec_sim.catalog import catalog
+
+    hs = catalog().hs_codes
+    return pd.DataFrame({
+        "hs_code": hs["hs10"], "hs6": hs["hs10"].str[:6], "category": hs["category"],
+        "product_type": hs["product_type"], "name_cn": hs["name_cn"],
+        "name_en": hs["name_en"], "unit_cn": hs["unit_cn"], "vat_rate": hs["vat_rate"],
+        "consumption_tax_rate": hs["consumption_tax_rate"],
+        "export_rebate_rate": hs["export_rebate_rate"],
+    })
+
+
 def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
     """The platform catalogue and its category fee schedule (deterministic, no randomness)."""
     from cbec_sim.catalog import catalog
@@ -100,4 +137,4 @@ def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]
 
 
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
-    return make_platforms(in_world=ctx.platforms)
+    return {**make_platforms(in_world=ctx.platforms), "hs_codes": make_hs_codes()}

@@ -212,3 +212,29 @@ def test_listing_stats_match_order_lines(small_world):
     s = w.listing_stats
     assert (s["impressions"] >= s["clicks"]).all() and (s["clicks"] >= s["add_to_cart"]).all()
     assert (s["add_to_cart"] >= s["orders"]).all()
+
+
+def test_make_functions_equal_the_world_tables():
+    w = cbec_sim.generate(700, markets=["US", "MY"], rng=21)
+    for name in ("stores", "customers", "orders", "listings", "promotions"):
+        got = getattr(cbec_sim, f"make_{name}")(700, markets=["US", "MY"], rng=21)
+        pd.testing.assert_frame_equal(got, w.tables[name], obj=name)
+    with pytest.raises(ValueError, match="unknown table"):
+        cbec_sim.generate.__globals__["make_table"]("anomalies", 700)
+
+
+def test_every_hs_code_is_a_real_hs2022_subheading(small_world):
+    import os
+    from pathlib import Path
+
+    ref = Path(__file__).resolve().parents[3] / "shared" / "reference" / "hs" / \
+        "harmonized-system.csv"
+    if not ref.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{ref} missing: CI must have ../shared beside the repo")
+        pytest.skip("../shared/reference not available")
+    hs = pd.read_csv(ref, dtype=str)
+    subheadings = set(hs.loc[hs["level"] == "6", "hscode"])
+    used = set(small_world.products["hs_code"].str[:6]) | set(small_world.hs_codes["hs6"])
+    assert used <= subheadings, sorted(used - subheadings)
+    assert small_world.products["hs_code"].str.fullmatch(r"\d{10}").all()
