@@ -40,18 +40,6 @@ def weighted_choice_by_group(rng: np.random.Generator, group_of_draw: np.ndarray
     return order[pos]
 
 
-def to_utc(local_naive: pd.Series | pd.DatetimeIndex, tz: np.ndarray | pd.Series) -> pd.Series:
-    """Convert naive local datetimes to UTC, one time zone per row (vectorised per zone)."""
-    local = pd.Series(pd.DatetimeIndex(local_naive).as_unit("ns"))
-    tz = pd.Series(np.asarray(tz))
-    out = pd.Series(pd.NaT, index=local.index, dtype="datetime64[ns, UTC]")
-    for zone, idx in tz.groupby(tz, sort=True).groups.items():
-        out.loc[idx] = (local.loc[idx].dt.tz_localize(zone, ambiguous="NaT",
-                                                      nonexistent="shift_forward")
-                        .dt.tz_convert("UTC"))
-    return out.fillna(local.dt.tz_localize("UTC"))
-
-
 def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: np.ndarray | float,
                      size: int | None = None) -> np.ndarray:
     """Lognormal draws with the given median and log-sd (heavy right tail)."""
@@ -97,23 +85,31 @@ def str_series(arr) -> pd.Series:
 
 def id_array(prefix: str, n: int, start: int = 1, width: int | None = None):
     """Arrow string array of ids ``prefix`` + zero-padded numbers (fast, for big tables)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     width = width or max(4, len(str(start + n - 1)))
-    nums = pc.utf8_lpad(pc.cast(pa.array(np.arange(start, start + n)), pa.string()), width, "0")
-    return pc.binary_join_element_wise(prefix, nums, "")
+    pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    chars = np.hstack([np.broadcast_to(pre, (n, len(pre))),
+                       digit_chars(np.arange(start, start + n), width)])
+    return fixed_width_str(chars)
 
 
 def take(values, idx: np.ndarray) -> pd.Series:
-    """``values[idx]`` as a pandas ``str`` Series; ``values`` a str Series or Arrow array.
+    """``values[idx]`` as a pandas ``str`` Series, missing where ``idx`` < 0.
 
-    Gathers in Arrow (no Python objects), so it is fast for millions of rows.
+    ``values`` is a str Series, an Arrow array or any sequence of str/None. Gathers in Arrow
+    (no Python objects), so it is fast for millions of rows.
     """
     import pyarrow as pa
 
-    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
-    return pd.Series(arr.take(pa.array(np.asarray(idx, dtype=np.int64))), dtype="str")
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        arr = values
+    elif isinstance(values, pd.Series) and not isinstance(values.dtype, pd.CategoricalDtype) \
+            and values.dtype != object:
+        arr = pa.array(values)
+    else:
+        arr = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+    idx = np.asarray(idx, dtype=np.int64)
+    mask = idx < 0
+    return pd.Series(arr.take(pa.array(idx, mask=mask if mask.any() else None)), dtype="str")
 
 
 def categorical(codes: np.ndarray, categories) -> pd.Categorical:
@@ -143,12 +139,8 @@ def digit_chars(nums: np.ndarray, width: int) -> np.ndarray:
 
 
 def fast_ids(prefix: str, n: int, start: int = 1, width: int | None = None) -> pd.Series:
-    """Like :func:`make_ids` but built in Arrow, returned as a ``str`` Series (fast at 1M+)."""
-    width = width or max(4, len(str(start + n - 1)))
-    pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    chars = np.hstack([np.broadcast_to(pre, (n, len(pre))),
-                       digit_chars(np.arange(start, start + n), width)])
-    return str_series(fixed_width_str(chars))
+    """Like :func:`make_ids`, as an Arrow-backed ``str`` Series (fast at 1M+ rows)."""
+    return str_series(id_array(prefix, n, start, width))
 
 
 def parent_index(parent_ids, child_ids) -> np.ndarray:
@@ -192,3 +184,26 @@ def parent_index(parent_ids, child_ids) -> np.ndarray:
                     return np.where(pn[pos] == cn, pos, -1)
     idx = pc.index_in(c, value_set=p).to_numpy(zero_copy_only=False)
     return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+
+
+def codes(s, values) -> np.ndarray:
+    """Position of each value of ``s`` in ``values`` (-1 if missing/unknown), fast for
+    categorical, Arrow-string or object columns with many repeats."""
+    if isinstance(getattr(s, "dtype", None), pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        uniq = s.cat.categories
+    else:
+        codes, uniq = pd.factorize(np.asarray(s, dtype=object) if not hasattr(s, "dtype")
+                                   else s)
+    m = pd.Index(np.asarray(values, dtype=object)).get_indexer(
+        pd.Index(np.asarray(uniq, dtype=object)))
+    m = np.append(m, -1)  # codes of -1 (missing) pick the appended -1
+    return m[np.where(codes >= 0, codes, len(m) - 1)]
+
+
+def ns(s: pd.Series) -> np.ndarray:
+    """Int64 nanoseconds of a datetime column (NaT → min int64), no object round trip."""
+    a = s.array
+    if hasattr(a, "as_unit"):
+        return np.asarray(a.as_unit("ns").asi8)
+    return s.to_numpy("datetime64[ns]").astype(np.int64)

@@ -44,6 +44,7 @@ from cbec_sim import rules
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, fast_ids, join_str, parent_index, str_series
+from cbec_sim.tables._util import ns as _ns
 from cbec_sim.tables.labels import anomaly_rows
 from cbec_sim.tables.orders import STATUSES as ORDER_STATUSES
 
@@ -182,13 +183,6 @@ TICKETS = register(TableSpec(
                "ticket_type complaint, or an escalated logistics / return_refund ticket"),
     ),
 ))
-
-
-def _ns(s: pd.Series) -> np.ndarray:
-    a = s.array
-    if hasattr(a, "as_unit"):
-        return np.asarray(a.as_unit("ns").asi8)
-    return s.to_numpy("datetime64[ns]").astype(np.int64)
 
 
 def _utc(ns: np.ndarray) -> pd.DatetimeIndex:

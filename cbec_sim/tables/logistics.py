@@ -56,6 +56,7 @@ from cbec_sim.tables._util import (
     parent_index,
     str_series,
 )
+from cbec_sim.tables._util import ns as _ns
 from cbec_sim.tables.labels import anomaly_rows
 from cbec_sim.tables.orders import STATUSES as ORDER_STATUSES
 
@@ -532,14 +533,6 @@ def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarra
     order = np.empty(n, np.int64)
     order[np.concatenate(pos)] = np.arange(n)
     return arr.take(pa.array(order))
-
-
-def _ns(s: pd.Series) -> np.ndarray:
-    """Int64 nanoseconds of a datetime column (NaT → min int64), no object round trip."""
-    a = s.array
-    if hasattr(a, "as_unit"):
-        return np.asarray(a.as_unit("ns").asi8)
-    return s.to_numpy("datetime64[ns]").astype(np.int64)
 
 
 def _month_day(ns: np.ndarray) -> np.ndarray:

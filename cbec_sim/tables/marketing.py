@@ -37,7 +37,9 @@ from cbec_sim.calendar import demand_multiplier, event_days, peak_table
 from cbec_sim.context import Context
 from cbec_sim.rules import round_cents, to_cents
 from cbec_sim.schema import Column, TableSpec, register
+from cbec_sim.tables._util import codes as _codes
 from cbec_sim.tables._util import make_ids as _make_ids
+from cbec_sim.tables._util import take as _str_take
 from cbec_sim.tables._util import weighted_choice_by_group
 from cbec_sim.tables.customers import CHANNELS
 from cbec_sim.tables.labels import anomaly_rows
@@ -349,21 +351,6 @@ def _utc_ns(s: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(s).tz_convert("UTC").as_unit("ns").asi8
 
 
-def _codes(s, values) -> np.ndarray:
-    """Position of each value of ``s`` in ``values`` (-1 if missing/unknown), fast for
-    categorical, Arrow-string or object columns with many repeats."""
-    if isinstance(getattr(s, "dtype", None), pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        uniq = s.cat.categories
-    else:
-        codes, uniq = pd.factorize(np.asarray(s, dtype=object) if not hasattr(s, "dtype")
-                                   else s)
-    m = pd.Index(np.asarray(values, dtype=object)).get_indexer(
-        pd.Index(np.asarray(uniq, dtype=object)))
-    m = np.append(m, -1)  # codes of -1 (missing) pick the appended -1
-    return m[np.where(codes >= 0, codes, len(m) - 1)]
-
-
 _OFFSET_CACHE: dict[tuple, np.ndarray] = {}
 
 
@@ -420,15 +407,6 @@ def _local_to_utc(ctx: Context, stores: pd.DataFrame, pos: np.ndarray, day: np.n
 def make_ids(prefix: str, n: int, width: int) -> np.ndarray:
     """``_util.make_ids`` that also accepts n = 0."""
     return _make_ids(prefix, n, width=width) if n else np.array([], dtype=object)
-
-
-def _str_take(values, idx: np.ndarray) -> pd.Series:
-    """``values[idx]`` as a pandas ``str`` Series, missing where ``idx`` < 0 (Arrow take)."""
-    import pyarrow as pa
-
-    arr = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
-    idx = np.asarray(idx, dtype=np.int64)
-    return pd.Series(arr.take(pa.array(idx, mask=idx < 0)), dtype="str")
 
 
 def _nice(x: np.ndarray) -> np.ndarray:

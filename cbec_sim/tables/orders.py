@@ -21,6 +21,9 @@ from cbec_sim.tables._util import (
     take,
     weighted_choice_by_group,
 )
+from cbec_sim.tables._util import (
+    codes as _codes,
+)
 from cbec_sim.tables.customers import CHANNELS
 from cbec_sim.tables.labels import anomaly_rows
 
@@ -199,11 +202,6 @@ def _allocate_cents(total_cents: np.ndarray, weights: np.ndarray, group: np.ndar
     bump = np.zeros(len(group), dtype=np.int64)
     bump[order] = (rank < left[g_sorted]).astype(np.int64)
     return base + bump
-
-
-def _codes(values, categories) -> np.ndarray:
-    """Integer codes of ``values`` within ``categories`` (-1 when absent)."""
-    return pd.Index(list(categories)).get_indexer(np.asarray(values, dtype=object))
 
 
 def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept in one place
