@@ -31,6 +31,10 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("logistics", "cbec_sim.tables.logistics:build"),
     ("aftersales", "cbec_sim.tables.aftersales:build"),
     ("inventory", "cbec_sim.tables.inventory:build"),
+    ("imports", "cbec_sim.tables.imports:build"),
+    ("b2b", "cbec_sim.tables.b2b:build"),
+    ("finance", "cbec_sim.tables.finance:build"),
+    ("backoffice", "cbec_sim.tables.backoffice:build"),
 )
 
 MAX_ORDERS = 20_000_000

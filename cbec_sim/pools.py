@@ -61,7 +61,8 @@ def pools() -> pd.DataFrame:
 def main() -> None:
     from cbec_sim.catalog import catalog
 
-    locales = sorted(set(catalog().markets["locale"]))
+    # market locales, plus zh_CN for Chinese consumers of the B2B2C import flow
+    locales = sorted(set(catalog().markets["locale"]) | {"zh_CN"})
     out = Path(__file__).with_name("data") / POOL_FILE
     build_pools(locales).to_csv(out, index=False, compression={"method": "gzip", "mtime": 0})
     print(f"wrote {out}")

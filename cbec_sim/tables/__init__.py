@@ -7,8 +7,12 @@ and a stage function ``build(ctx) -> {table_name: DataFrame}`` called by
 
 from cbec_sim.tables import (  # noqa: F401
     aftersales,
+    b2b,
+    backoffice,
     customers,
+    finance,
     fx,
+    imports,
     inventory,
     labels,
     logistics,

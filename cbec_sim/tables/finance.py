@@ -1,0 +1,5 @@
+"""Stage stub: being written (issue 5)."""
+
+
+def build(ctx):
+    return {}
