@@ -7,7 +7,7 @@ Prints:
    ≤ 2 GB on a 2-core machine), each also as a ratio to its target;
 3. a 5,000-order per-trainee world (warm process), target ≤ 0.5 s.
 
-Run: ``.venv/bin/python benchmarks/bench_sim.py [--rows 20000] [--big 1000000]``.
+Run: ``.venv/bin/python benchmarks/bench_sim.py [--rows 100000] [--big 1000000]``.
 The 1M-order world runs in a child process so its peak RSS is measured alone.
 """
 
@@ -94,7 +94,7 @@ def big_world(n: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=20_000, help="rows for the naive comparison")
+    ap.add_argument("--rows", type=int, default=100_000, help="rows for the naive comparison")
     ap.add_argument("--big", type=int, default=1_000_000, help="orders in the big world")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()

@@ -305,7 +305,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     market = categorical(mk, markets)
     first_seen = pd.Series(created_ns).groupby(ci).transform("min").to_numpy()
     is_repeat = created_ns > first_seen
-    created = pd.Series(pd.to_datetime(created_ns, utc=True))
+    created = pd.Series(pd.to_datetime(created_ns.view("M8[ns]"), utc=True))
     frame = pd.DataFrame({
         "store_id": store_ids, "market": market,
         "platform_id": take(b2c["platform_id"], s_idx), "created_at": created,
@@ -414,7 +414,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     orders["is_repeat"] = is_repeat
 
     # order lines with pro-rata discount allocation (exact to the cent)
-    ld_c = _allocate_cents(to_cents(disc), line_cents.astype(float), lo, n)
+    disc_c = to_cents(disc)
+    ld_c = np.zeros(len(lo), dtype=np.int64)
+    has = disc_c[lo] > 0  # only discounted orders need an allocation
+    if has.any():
+        sub_o = np.flatnonzero(disc_c > 0)
+        remap = np.full(n, -1)
+        remap[sub_o] = np.arange(len(sub_o))
+        ld_c[has] = _allocate_cents(disc_c[sub_o], line_cents[has].astype(float),
+                                    remap[lo[has]], len(sub_o))
     first_line = np.searchsorted(lo, np.arange(n))
     lines = pd.DataFrame({
         "order_id": take(oid, lo), "line_no": np.arange(len(lo)) - first_line[lo] + 1,
@@ -431,7 +439,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     c_idx = first_by_c.index.to_numpy()
     signup[c_idx] = first_by_c.to_numpy() - np.minimum(lead[c_idx], 400 * NS_PER_DAY) \
         - 60 * 10**9
-    cust["signup_at"] = pd.to_datetime(signup, utc=True)
+    cust["signup_at"] = pd.to_datetime(signup.view("M8[ns]"), utc=True)
 
     stats = _listing_stats(ctx, rng, listings, live, li, lo, d_idx, cancelled, qty,
                            line_cents)
