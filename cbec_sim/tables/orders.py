@@ -455,7 +455,8 @@ def _listing_stats(ctx: Context, rng: np.random.Generator, listings: pd.DataFram
 
     Months are the market-local months of the order day.
     """
-    months = pd.date_range(ctx.start, ctx.end, freq="MS").as_unit("ns")
+    months = pd.date_range(ctx.start.to_period("M").start_time, ctx.end,
+                           freq="MS").as_unit("ns")
     day_month = np.searchsorted(months.asi8, ctx.days.asi8, side="right") - 1
     L, M = len(listings), len(months)
     all_pos = pd.Index(listings["listing_id"]).get_indexer(live["listing_id"])

@@ -238,3 +238,12 @@ def test_every_hs_code_is_a_real_hs2022_subheading(small_world):
     used = set(small_world.products["hs_code"].str[:6]) | set(small_world.hs_codes["hs6"])
     assert used <= subheadings, sorted(used - subheadings)
     assert small_world.products["hs_code"].str.fullmatch(r"\d{10}").all()
+
+
+@pytest.mark.parametrize("start, months", [("2025-06-15", 2), ("2024-02-29", 1),
+                                           ("2026-03-01", 14)])
+def test_other_periods_build_valid_worlds(start, months):
+    w = cbec_sim.generate(600, start=start, months=months, rng=5)
+    assert validate_world(w) == []
+    created = w.orders["created_at"].dt.tz_localize(None)
+    assert created.min() >= pd.Timestamp(start) - pd.Timedelta(days=1)
