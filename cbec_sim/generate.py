@@ -47,7 +47,10 @@ def _release_memory() -> None:
     import ctypes
     import gc
 
+    import pyarrow as pa
+
     gc.collect()
+    pa.default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 MAX_MONTHS = 60
@@ -186,6 +189,8 @@ def generate(
     for store in (ctx.tables, ctx.labels):  # one table at a time: the old copy is freed
         for k in list(store):
             store[k] = conform(store[k], REGISTRY[k])
+            if ctx.n_orders >= BIG_WORLD and len(store[k]) >= 1_000_000:
+                _release_memory()
     tables, labels = ctx.tables, ctx.labels
     meta = {
         "seed": None if seed_info is None else int(seed_info),

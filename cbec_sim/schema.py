@@ -100,38 +100,53 @@ def register(spec: TableSpec) -> TableSpec:
     return spec
 
 
+def _conform_column(s: pd.Series, col: Column) -> pd.Series:
+    """The column with its declared dtype; returns ``s`` itself when it already conforms."""
+    target = DTYPES[col.dtype]
+    if col.dtype == "category":
+        cats = list(col.values) if col.values else None
+        if isinstance(s.dtype, pd.CategoricalDtype) and cats is None:
+            # open code lists: sorted and without unused labels, so files round-trip exactly
+            if not s.cat.categories.is_monotonic_increasing:
+                s = s.cat.reorder_categories(sorted(s.cat.categories))
+            used = np.unique(s.cat.codes.to_numpy())
+            if len(used[used >= 0]) < len(s.cat.categories):
+                s = s.cat.remove_unused_categories()
+        elif isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == cats:
+            pass  # already right: keep the (cheap) codes
+        elif cats is not None:
+            s = pd.Series(pd.Categorical(s, categories=cats), index=s.index, name=s.name)
+        else:
+            s = pd.Series(pd.Categorical(s, categories=sorted(pd.unique(s.dropna()))),
+                          index=s.index, name=s.name)
+    elif col.dtype == "timestamp" and getattr(s.dtype, "tz", None) is None:
+        s = pd.to_datetime(s, utc=True).astype(target)
+    elif str(s.dtype) != target:
+        s = s.astype(target)
+    if col.dtype == "timestamp":  # whole seconds: exact CSV round trips, monotone
+        v = s.array.asi8
+        if ((v % 10**9 != 0) & (v != np.iinfo(np.int64).min)).any():
+            s = s.dt.floor("s")
+    return s
+
+
 def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """Return ``df`` with the spec's column order and dtypes (money rounded to cents)."""
+    """Return ``df`` with the spec's column order and dtypes.
+
+    Columns that already conform are reused as they are, and ``df`` itself is returned when
+    nothing needs to change, so conforming a big table costs no copy.
+    """
     missing = [c for c in spec.column_names if c not in df.columns]
     if missing:
         raise SchemaError(f"{spec.name}: generator did not produce columns {missing}")
-    out = {}
-    for col in spec.columns:
-        s = df[col.name]
-        target = DTYPES[col.dtype]
-        if col.dtype == "category":
-            cats = list(col.values) if col.values else None
-            if isinstance(s.dtype, pd.CategoricalDtype) and cats is None:
-                # open code lists: categories sorted, so files round-trip identically
-                if not s.cat.categories.is_monotonic_increasing:
-                    s = s.cat.reorder_categories(sorted(s.cat.categories))
-                s = s.cat.remove_unused_categories()
-            elif isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == cats:
-                pass  # already right: keep the (cheap) codes
-            elif cats is not None:
-                s = pd.Categorical(s, categories=cats)
-            else:
-                s = pd.Categorical(s, categories=sorted(pd.unique(s.dropna())))
-        elif col.dtype == "money":
-            s = s.astype("float64")
-        elif col.dtype == "timestamp" and getattr(s.dtype, "tz", None) is None:
-            s = pd.to_datetime(s, utc=True).astype(target)
-        elif str(s.dtype) != target:
-            s = s.astype(target)
-        if col.dtype == "timestamp":  # whole seconds: exact CSV round trips, monotone
-            s = s.dt.floor("s")
-        out[col.name] = s
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
+    out = {col.name: _conform_column(df[col.name], col) for col in spec.columns}
+    unchanged = all(out[c] is df[c] or out[c].array is df[c].array for c in out)
+    same_shape = list(df.columns) == spec.column_names and isinstance(df.index, pd.RangeIndex) \
+        and df.index.start == 0 and df.index.step == 1
+    if unchanged and same_shape:
+        return df
+    return pd.DataFrame({k: v.array for k, v in out.items()},
+                        index=pd.RangeIndex(len(df)), copy=False)
 
 
 def validate_table(df: pd.DataFrame, spec: TableSpec) -> list[str]:
