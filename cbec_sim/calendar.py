@@ -10,6 +10,7 @@ Multipliers are simulation parameters, not measurements.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,31 @@ def peak_table(days: pd.DatetimeIndex, peaks_by_market: dict[str, list[str]]) ->
 
 def demand_multiplier(days: pd.DatetimeIndex, peaks: list[str], *, growth: float = 0.25,
                       southern: bool = False) -> np.ndarray:
-    """Relative daily demand for one market: weekly × yearly × event lift × trend."""
+    """Relative daily demand for one market: weekly × yearly × event lift × trend.
+
+    Cached per (period, peaks, growth, hemisphere): every stage that asks gets the same
+    (read-only) array without recomputing it.
+    """
+    day_ns = 86_400 * 10**9
+    regular = len(days) > 0 and bool((np.diff(days.as_unit("ns").asi8) == day_ns).all())
+    if not regular:
+        return _demand_multiplier(days, list(peaks), growth, southern)
+    out = _cached_multiplier(days.as_unit("ns")[0].value, len(days), tuple(peaks),
+                             float(growth), bool(southern))
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_multiplier(start_ns: int, n: int, peaks: tuple[str, ...], growth: float,
+                       southern: bool) -> np.ndarray:
+    days = pd.date_range(pd.Timestamp(start_ns), periods=n, freq="D").as_unit("ns")
+    out = _demand_multiplier(days, list(peaks), growth, southern)
+    out.flags.writeable = False
+    return out
+
+
+def _demand_multiplier(days: pd.DatetimeIndex, peaks: list[str], growth: float,
+                       southern: bool) -> np.ndarray:
     dow = days.day_of_week.to_numpy()
     weekly = np.array([1.00, 0.98, 0.97, 0.99, 1.02, 1.08, 1.10])[dow]
     doy = days.day_of_year.to_numpy()

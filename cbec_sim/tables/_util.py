@@ -186,19 +186,36 @@ def parent_index(parent_ids, child_ids) -> np.ndarray:
     return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
 
 
+def lookup_positions(uniq, values) -> np.ndarray:
+    """Position in ``values`` (distinct) of each of ``uniq`` (-1 when absent), like
+    ``pd.Index(values).get_indexer(uniq)``: a dict for small inputs, else an Arrow hash."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(uniq) + len(values) <= 4096:
+        pos = {v: i for i, v in enumerate(values.tolist())}
+        u = uniq.to_pylist() if isinstance(uniq, pa.Array) else list(uniq)
+        return np.fromiter((pos.get(x, -1) for x in u), np.int64, len(u))
+    found = pc.index_in(uniq if isinstance(uniq, pa.Array) else pa.array(uniq, from_pandas=True),
+                        value_set=pa.array(values, from_pandas=True))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def codes(s, values) -> np.ndarray:
-    """Position of each value of ``s`` in ``values`` (-1 if missing/unknown), fast for
-    categorical, Arrow-string or object columns with many repeats."""
+    """Position of each value of ``s`` in ``values`` (-1 if missing/unknown).
+
+    Only the distinct values are looked up (categorical codes or ``pd.factorize``), so it is
+    fast for long columns with many repeats.
+    """
     if isinstance(getattr(s, "dtype", None), pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
+        idx = s.cat.codes.to_numpy()
         uniq = s.cat.categories
     else:
-        codes, uniq = pd.factorize(np.asarray(s, dtype=object) if not hasattr(s, "dtype")
-                                   else s)
-    m = pd.Index(np.asarray(values, dtype=object)).get_indexer(
-        pd.Index(np.asarray(uniq, dtype=object)))
-    m = np.append(m, -1)  # codes of -1 (missing) pick the appended -1
-    return m[np.where(codes >= 0, codes, len(m) - 1)]
+        idx, uniq = pd.factorize(np.asarray(s, dtype=object) if not hasattr(s, "dtype")
+                                 else s)
+    m = np.append(lookup_positions(np.asarray(uniq, dtype=object),
+                                   np.asarray(values, dtype=object)), -1)
+    return m[np.where(idx >= 0, idx, len(m) - 1)]
 
 
 def ns(s: pd.Series) -> np.ndarray:

@@ -45,7 +45,7 @@ from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, fast_ids, join_str, parent_index, str_series
 from cbec_sim.tables._util import ns as _ns
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.logistics import label_frame, label_spec
 from cbec_sim.tables.orders import STATUSES as ORDER_STATUSES
 
 NS_HOUR = 3_600 * 10**9
@@ -237,7 +237,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     customers = ctx.tables["customers"]
     snap = (ctx.end + pd.Timedelta(days=1)).value
     markets = list(cat.market_codes)
-    labels: list[pd.DataFrame] = []
+    labels: list[dict] = []  # label_spec of each planted anomaly
 
     # ---- order-level facts ------------------------------------------------------------
     n_o = len(orders)
@@ -254,8 +254,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     late_o[s_oi] = ships["is_late_delivery"].to_numpy(bool)
     dmg_o = np.zeros(n_o, bool)
     dmg_o[s_oi] = ships["is_damaged"].to_numpy(bool)
-    sstat = pd.Categorical(ships["status"], categories=("in_transit", "delivered", "lost",
-                                                        "undeliverable")).codes
+    sstat = _codes(ships["status"], ("in_transit", "delivered", "lost", "undeliverable"))
     gone_o = np.zeros(n_o, bool)  # lost or undeliverable
     gone_o[s_oi] = sstat >= 2
     promised_o = np.zeros(n_o, np.int64)
@@ -266,9 +265,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     lo = parent_index(orders["order_id"], lines["order_id"])
     pi = parent_index(products["product_id"], lines["product_id"])
     m = len(lo)
-    hs = cat.hs_codes.drop_duplicates("product_type").set_index("product_type")
-    ptype = products["product_type"].astype(str)
-    rr = hs["return_rate"].reindex(ptype).fillna(0.05).to_numpy(float)
+    types, rates = _return_rates(cat.hs_codes)
+    t_pos = types.get_indexer(products["product_type"].astype(str))
+    rr = np.where(t_pos >= 0, rates[np.maximum(t_pos, 0)], 0.05)
     cats = list(cat.categories)
     p_cat = np.array([cats.index(c) if c in cats else 0
                       for c in products["category"].astype(str)], np.int64)
@@ -374,6 +373,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     o_cust = parent_index(customers["customer_id"], orders["customer_id"])
     r_cust = o_cust[lo[vl]]
     signup = _ns(customers["signup_at"])
+    c_market = _market_codes(customers["market"], markets)
     rv = {
         "order_id": _arr(orders["order_id"]).take(pa.array(lo[vl])),
         "store_idx": o_store[lo[vl]],
@@ -391,7 +391,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rv["photos"] = np.where(rng.random(len(vl)) < p_photo, rng.geometric(0.45, len(vl)), 0)
 
     # planted: review burst — many 5-star unverified reviews from brand-new accounts
-    burst = _review_burst(ctx, rng, rv, lines, vl, customers, signup, name_en, o_market,
+    burst = _review_burst(ctx, rng, rv, lines, vl, c_market, signup, name_en, o_market,
                           lo, snap, stores)
     if burst is not None:
         rv_b, burst_label = burst
@@ -423,16 +423,16 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     })
     if burst is not None:
         is_b = order_v >= len(vl)
-        labels.append(burst_label.assign(entity_id=rid[is_b].to_numpy()))
+        labels.append({**burst_label, "entity_ids": rid[is_b].to_numpy()})
 
     # ---- tickets -------------------------------------------------------------------------
     tickets = _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores,
-                       customers, shipped_o, deliv_o, promised_o, late_o, dmg_o, gone_o,
-                       returns, snap)
+                       customers, c_market, shipped_o, deliv_o, promised_o, late_o, dmg_o,
+                       gone_o, returns, r_o, snap)
 
     # ---- complete orders and stores ------------------------------------------------------
     out_o = orders.copy(deep=False)
-    st = pd.Categorical(orders["status"], categories=ORDER_STATUSES).codes.copy()
+    st = np.array(_codes(orders["status"], ORDER_STATUSES))
     refunded_orders = np.zeros(n_o, bool)
     ref = returns["status"].to_numpy() == "refunded"
     refunded_orders[r_o[ref]] = True
@@ -440,24 +440,159 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         ORDER_STATUSES.index("returned")
     out_o["status"] = pd.Categorical.from_codes(st, categories=ORDER_STATUSES)
 
-    health = rules.account_health(out_o, ships, reviews, tickets, ctx.tables["carriers"],
-                                  pd.Timestamp(snap, tz="UTC"))
+    health = _account_health(stores, orders, o_store, ships, reviews, rv["store_idx"][order_v],
+                             tickets, ctx.tables["carriers"], snap)
     st_df = stores.copy()
-    h = health.reindex(st_df["store_id"].astype(str))
-    for c in ("late_shipment_rate", "order_defect_rate", "cancel_rate", "valid_tracking_rate",
-              "feedback_score"):
-        st_df[c] = h[c].to_numpy(float)
-    plat = pd.DataFrame([cat.platforms[p] for p in st_df["platform_id"].astype(str)])
-    st_df["account_status"] = rules.account_status(st_df, plat)
+    for c, v in health.items():
+        st_df[c] = v
+    # rules.account_status with the store's platform limits (missing metrics never breach)
+    pf = st_df["platform_id"].astype(str).to_numpy()
+
+    def limit(k):
+        return np.array([cat.platforms[p].get(k) for p in pf], dtype=float)
+
+    breach = ((health["late_shipment_rate"] > limit("late_shipment_rate_max"))
+              | (health["order_defect_rate"] > limit("order_defect_rate_max"))
+              | (health["cancel_rate"] > limit("cancel_rate_max"))
+              | (health["valid_tracking_rate"] < limit("valid_tracking_rate_min")))
+    empty = np.isnan(np.vstack([health[k] for k in (
+        "late_shipment_rate", "order_defect_rate", "cancel_rate", "valid_tracking_rate")])
+                     ).all(axis=0)
+    st_df["account_status"] = np.where(empty, None, np.where(breach, "at_risk", "healthy"))
 
     res = {"returns": returns, "reviews": reviews, "tickets": tickets, "orders": out_o,
            "stores": st_df}
     if labels:
-        res["anomalies"] = pd.concat(labels, ignore_index=True)
+        res["anomalies"] = label_frame(labels)
     return res
 
 
-def _review_burst(ctx, rng, rv, lines, vl, customers, signup, name_en, o_market, lo, snap,
+def _account_health(stores, orders, o_store, ships, reviews, rv_store, tickets, carriers,
+                    snap) -> dict[str, np.ndarray]:
+    """:func:`cbec_sim.rules.account_health` per row of ``stores`` (NaN where no data).
+
+    The same metrics computed with integer store codes instead of grouped DataFrames
+    (``o_store`` / ``rv_store``: store row of each order / review). Means are exact integer
+    sums ÷ counts, as in pandas' groupby mean.
+    """
+    n_st = len(stores)
+    start = snap - rules.ACCOUNT_HEALTH_WINDOW_DAYS * NS_PER_DAY
+
+    def within(ns):
+        return (ns >= start) & (ns < snap)
+
+    def mean_by_store(store, values):
+        ok = store >= 0
+        cnt = np.bincount(store[ok], minlength=n_st)
+        tot = np.bincount(store[ok], weights=values[ok].astype(float), minlength=n_st)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(cnt > 0, tot / cnt, np.nan)
+
+    # orders created in the window: seller-side cancellations and order defects
+    ow = np.flatnonzero(within(_ns(orders["created_at"])))
+    reason = orders["cancel_reason"]
+    if isinstance(reason.dtype, pd.CategoricalDtype):
+        flag = np.isin(np.asarray(reason.cat.categories, object),
+                       rules.SELLER_CANCEL_REASONS)
+        codes = reason.cat.codes.to_numpy()[ow]
+        seller_cancel = (codes >= 0) & flag[np.maximum(codes, 0)]
+    else:
+        seller_cancel = reason.iloc[ow].astype(object).isin(
+            rules.SELLER_CANCEL_REASONS).to_numpy()
+    neg = _arr(reviews["order_id"]).filter(
+        pa.array(reviews["rating"].to_numpy() <= rules.NEGATIVE_REVIEW_MAX_RATING))
+    comp = _arr(tickets["order_id"]).filter(pa.array(tickets["is_complaint"].to_numpy(bool)))
+    bad_ids = pa.concat_arrays([neg, comp]).drop_null()
+    defect = pc.is_in(_arr(orders["order_id"]).take(pa.array(ow)),
+                      value_set=bad_ids).to_numpy(zero_copy_only=False)
+    o_st = o_store[ow]
+    # shipments handed over in the window: late shipments and valid tracking numbers
+    sw = np.flatnonzero(within(_ns(ships["shipped_at"])))
+    s_st = _index_in(stores["store_id"], ships["store_id"])[sw]
+    ci = _index_in(carriers["carrier_id"], ships["carrier_id"])[sw]
+    fmt = np.append(carriers["tracking_format"].to_numpy(object), None)[ci]
+    valid = _tracking_valid(_arr(ships["tracking_number"]).take(pa.array(sw)), fmt)
+    late = ships["is_late_shipment"].to_numpy(bool)[sw]
+    # reviews written in the window: mean rating
+    vw = within(_ns(reviews["created_at"]))
+    return {
+        "late_shipment_rate": mean_by_store(s_st, late),
+        "order_defect_rate": mean_by_store(o_st, defect),
+        "cancel_rate": mean_by_store(o_st, seller_cancel),
+        "valid_tracking_rate": mean_by_store(s_st, valid),
+        "feedback_score": mean_by_store(np.asarray(rv_store)[vw],
+                                        reviews["rating"].to_numpy()[vw]),
+    }
+
+
+def _tracking_valid(tracking: pa.Array, pattern: np.ndarray) -> np.ndarray:
+    """:func:`cbec_sim.rules.tracking_number_valid` (same result), matched in Arrow.
+
+    pandas matches these simple patterns with Arrow's RE2 too; anything unusual (non
+    alphanumeric numbers, anchored or look-around patterns) goes to the rule itself.
+    """
+    out = np.zeros(len(tracking), bool)
+    if not len(tracking):
+        return out
+    pats = [p for p in dict.fromkeys(pattern.tolist()) if p is not None]
+    simple = all(not (p.startswith("^") or p.endswith("$") or "(?" in p) for p in pats)
+    ok_chars = pc.match_substring_regex(tracking, "^[A-Za-z0-9]*$")
+    if not simple or not pc.all(pc.fill_null(ok_chars, True)).as_py():
+        return rules.tracking_number_valid(tracking.to_numpy(zero_copy_only=False), pattern)
+    for pat in pats:
+        sel = np.flatnonzero(pattern == pat)
+        hit = pc.match_substring_regex(tracking.take(pa.array(sel)), f"^({pat})$")
+        out[sel] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    s10 = pc.fill_null(pc.match_substring_regex(tracking, r"^([A-Z]{2}\d{9}[A-Z]{2})$"),
+                       False).to_numpy(zero_copy_only=False) & out
+    if s10.any():
+        body = tracking.filter(pa.array(s10))
+        serial = pc.cast(pc.utf8_slice_codeunits(body, 2, 10), pa.int64()).to_numpy()
+        check = pc.cast(pc.utf8_slice_codeunits(body, 10, 11), pa.int64()).to_numpy()
+        out[np.flatnonzero(s10)] = rules.s10_check_digit(serial) == check
+    return out
+
+
+def _codes(values: pd.Series, categories) -> np.ndarray:
+    """``pd.Categorical(values, categories=categories).codes`` (read-only when the column is
+    already a categorical with exactly these categories)."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and list(
+            values.cat.categories) == list(categories):
+        return values.cat.codes.to_numpy()
+    return pd.Categorical(values, categories=categories).codes
+
+
+_RATES: dict[int, tuple] = {}
+
+
+def _return_rates(hs_codes: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Product types and their return rate (first row per type; missing → 0.05), cached per
+    catalogue table."""
+    hit = _RATES.get(id(hs_codes))
+    if hit is None or hit[0] is not hs_codes:
+        hs = hs_codes.drop_duplicates("product_type")
+        hit = _RATES[id(hs_codes)] = (hs_codes, pd.Index(hs["product_type"].astype(str)),
+                                      hs["return_rate"].fillna(0.05).to_numpy(float))
+    return hit[1], hit[2]
+
+
+def _index_in(parent: pd.Series, child: pd.Series) -> np.ndarray:
+    """Row of each ``child`` value in ``parent`` (-1 when absent): a hash lookup."""
+    idx = pc.index_in(_arr(child), value_set=_arr(parent)).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+
+
+def _market_codes(market: pd.Series, markets: list[str]) -> np.ndarray:
+    """Position of each value in ``markets`` (-1 if absent), like
+    ``pd.Categorical(market.astype(str), categories=markets).codes``."""
+    if isinstance(market.dtype, pd.CategoricalDtype):
+        look = pd.Index(markets).get_indexer(market.cat.categories.astype(str))
+        codes = market.cat.codes.to_numpy()
+        return np.where(codes >= 0, look[np.maximum(codes, 0)], -1)
+    return pd.Categorical(market.astype(str), categories=markets).codes
+
+
+def _review_burst(ctx, rng, rv, lines, vl, c_market, signup, name_en, o_market, lo, snap,
                   stores):
     """Many 5-star unverified reviews of one listing in a few days from new accounts."""
     if len(vl) < 5:
@@ -474,8 +609,7 @@ def _review_burst(ctx, rng, rv, lines, vl, customers, signup, name_en, o_market,
     # fake reviewers are fresh accounts: start the burst when the listing's market has
     # the most sign-ups in the 10 days before (jittered, so the day varies by seed)
     market = o_market[lo[vl[row]]]
-    c_market = customers["market"].astype(str).to_numpy()
-    cand = np.flatnonzero(c_market == ctx.catalog.market_codes[market])
+    cand = np.flatnonzero(c_market == market)
     if len(cand) == 0:
         return None
     sd = (signup[cand] - ctx.start.value) // NS_PER_DAY
@@ -513,8 +647,8 @@ def _review_burst(ctx, rng, rv, lines, vl, customers, signup, name_en, o_market,
         "photos": np.where(rng.random(n_b) < 0.05, 1, 0),
     }
     store_id = stores["store_id"].astype(str).to_numpy()[rv["store_idx"][row]]
-    label = anomaly_rows(
-        "review_burst", "reviews", np.full(n_b, ""), store_id=store_id,
+    label = label_spec(  # entity ids (review ids) are set once the reviews are numbered
+        "review_burst", "reviews", None, store_id=store_id,
         start=pd.Timestamp(start).normalize(),
         end=pd.Timestamp(start + (span_days - 1) * NS_PER_DAY).normalize(),
         detail=f"listing {listing}: {n_b} unverified 5-star reviews in {span_days} days from "
@@ -523,7 +657,7 @@ def _review_burst(ctx, rng, rv, lines, vl, customers, signup, name_en, o_market,
 
 
 def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, customers,
-             shipped_o, deliv_o, promised_o, late_o, dmg_o, gone_o, returns,
+             c_market, shipped_o, deliv_o, promised_o, late_o, dmg_o, gone_o, returns, r_o,
              snap) -> pd.DataFrame:
     """Event-driven and pre-sale customer-service tickets with service-hour timings."""
     n_o = len(orders)
@@ -554,8 +688,7 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
     assign(dmg_o, np.where(w < 0.1, types["complaint"], types["return_refund"]),
            deliv_o + (rng.uniform(1, 48, n_o) * NS_HOUR).astype(np.int64), 0.5,
            esc=0.05, severity=1.0)
-    # returns: contact around the request
-    r_o = parent_index(orders["order_id"], returns["order_id"])
+    # returns: contact around the request (r_o: order row of each return)
     has_ret = np.zeros(n_o, bool)
     has_ret[r_o] = True
     req = np.zeros(n_o, np.int64)
@@ -593,7 +726,6 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
     early = pre_at < ctx.start.value  # keep inside the period
     pre_at[early] = ctx.start.value + ((created_o[src][early] - ctx.start.value)
                                        * rng.random(int(early.sum()))).astype(np.int64)
-    c_market = pd.Categorical(customers["market"].astype(str), categories=markets).codes
     by_m = np.argsort(c_market, kind="stable")
     first = np.searchsorted(c_market[by_m], np.arange(len(markets)))
     size = np.bincount(c_market, minlength=len(markets))
@@ -626,9 +758,9 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
         lc = idx.tz_localize(None).asi8
         fr = rules.add_business_hours(lc.view("datetime64[ns]"), fr_h[sel]).view(np.int64)
         rs = rules.add_business_hours(fr.view("datetime64[ns]"), res_h[sel]).view(np.int64)
-        for arr, val in ((fr_utc, fr), (rs_utc, rs)):
-            arr[sel] = pd.DatetimeIndex(val.view("datetime64[ns]")).tz_localize(
-                tz[mk], ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC").asi8
+        both = pd.DatetimeIndex(np.concatenate([fr, rs]).view("datetime64[ns]")).tz_localize(
+            tz[mk], ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC").asi8
+        fr_utc[sel], rs_utc[sel] = both[:len(sel)], both[len(sel):]
     # whole seconds, so hours recompute exactly from the timestamps
     sec = 10**9
     created = created // sec * sec
@@ -643,9 +775,11 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
     rsh = np.empty(n)
     for mk in np.flatnonzero(np.bincount(market, minlength=len(markets))):
         sel = np.flatnonzero(market == mk)
-        zone = tz[mk]
-        conv = [pd.DatetimeIndex(v[sel].view("datetime64[ns]"), tz="UTC").tz_convert(zone)
-                .tz_localize(None) for v in (created, fr_utc, rs_utc)]
+        k = len(sel)
+        loc = (pd.DatetimeIndex(np.concatenate([created[sel], fr_utc[sel], rs_utc[sel]])
+                                .view("datetime64[ns]"), tz="UTC")
+               .tz_convert(tz[mk]).tz_localize(None))
+        conv = [loc[:k], loc[k:2 * k], loc[2 * k:]]
         frh[sel] = rules.business_hours_between(conv[0], conv[1])
         rsh[sel] = rules.business_hours_between(conv[0], conv[2])
     frh = np.where(answered, frh, np.nan)

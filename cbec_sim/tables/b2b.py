@@ -21,6 +21,8 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cbec_sim import rules
 from cbec_sim.context import Context
@@ -29,7 +31,6 @@ from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
-    codes,
     fast_ids,
     join_str,
     ns,
@@ -37,11 +38,16 @@ from cbec_sim.tables._util import (
     take,
     weighted_choice_by_group,
 )
+from cbec_sim.tables._util import codes as fast_codes
 from cbec_sim.tables.labels import anomaly_rows
 
 NS_HOUR = 3_600 * 10**9
 CN_OFFSET_NS = 8 * NS_HOUR  # China Standard Time, UTC+8 all year
 NAT = np.iinfo(np.int64).min
+
+
+# ---- fast shared helpers (also used by the imports, finance and backoffice stages; kept here
+# because this module is imported before them, so the table registry order is unchanged) ----
 
 CHANNELS = ("platform_inquiry", "rfq", "customs_data", "trade_show", "search_engine",
             "social_media", "email_campaign")
@@ -462,8 +468,6 @@ def _company_names(rng, country: np.ndarray, locale: np.ndarray,
                    webmail: np.ndarray) -> tuple[pd.Series, pd.Series]:
     """Made-up company names ("Base Qualifier Word" + legal form) and e-mail domains, drawn as
     integer codes (duplicates re-drawn cheaply) and joined once in Arrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(country)
     pool = _name_pools()
@@ -522,7 +526,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     rng = ctx.rng("b2b")
     cat = ctx.catalog
     stores = ctx.tables["stores"]
-    b2b = stores[stores["model"].astype(str).to_numpy() == "B2B"].reset_index(drop=True)
+    b2b = stores[stores["model"].to_numpy(object) == "B2B"].reset_index(drop=True)
     listings = ctx.tables["listings"]
     if b2b.empty or "listing_stats" not in ctx.tables:
         return _empty()
@@ -533,18 +537,18 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     labels: list[pd.DataFrame] = []
 
     # ---- 1. B2B listings, products, rates ------------------------------------------------
-    l_st = codes(listings["store_id"], store_ids)
+    l_st = fast_codes(listings["store_id"], store_ids)
     lrow = np.flatnonzero(l_st >= 0)
     bl = listings.iloc[lrow]
     bl_store = l_st[lrow]
     bl_id = bl["listing_id"].astype(str).to_numpy(object)
     products = ctx.tables["products"]
-    bl_prod = codes(bl["product_id"], products["product_id"].to_numpy(object))
+    bl_prod = fast_codes(bl["product_id"], products["product_id"].to_numpy(object))
     bl_moq = bl["moq"].fillna(1).to_numpy(np.int64)
     bl_price = bl["price"].to_numpy(float)
     bl_listed = ns(bl["listed_date"])
     cats = sorted(pd.unique(products["category"].astype(str)))
-    p_cat = codes(products["category"].astype(str), cats)
+    p_cat = fast_codes(products["category"].astype(str), cats)
     bl_cat = p_cat[bl_prod]
     p_type = products["product_type"].astype(str).to_numpy(object)
     p_id = products["product_id"].astype(str).to_numpy(object)
@@ -553,18 +557,16 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     p_cbm = (products["length_cm"].to_numpy(float) * products["width_cm"].to_numpy(float)
              * products["height_cm"].to_numpy(float)) / 1e6 * 1.15  # carton packing
     hs = ctx.tables["hs_codes"]
-    hrow = codes(products["hs_code"], hs["hs_code"].to_numpy(object))
+    hrow = fast_codes(products["hs_code"], hs["hs_code"].to_numpy(object))
     p_vat = hs["vat_rate"].to_numpy(float)[hrow]
     p_reb = hs["export_rebate_rate"].to_numpy(float)[hrow]
     fx = ctx.tables["fx_rates"]
-    usd = fx[fx["currency"].astype(str).to_numpy() == "USD"]
+    usd = fx[fx["currency"].to_numpy(object) == "USD"]
     fx_day0 = ns(usd["date"])[0]
     fx_usd = usd["cny_per_unit"].to_numpy(float)
 
     # ---- 2. inquiries from clicks: per listing-month never more than the clicks ----------
     ls = ctx.tables["listing_stats"]
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     pos = pc.index_in(pa.array(ls["listing_id"]), value_set=pa.array(bl_id, type=pa.string()))
     srow = np.flatnonzero(pos.is_valid().to_numpy(zero_copy_only=False))
@@ -842,7 +844,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     pw = np.concatenate([0.8 * w_world / w_world.sum(),
                          0.2 * w_other / w_other.sum() if len(other_mk) else []])
     b_country_idx = rng.choice(len(all_mk), nb, p=pw / pw.sum())
-    mk_region = cat.markets.loc[all_mk, "region"].to_numpy(str)
+    mk_row = cat.markets.index.get_indexer(all_mk)
+    mk_region = cat.markets["region"].to_numpy(str)[mk_row]
     region_rate = np.array([SEA_RATE_USD_CBM[r] for r in mk_region])
     region_days = np.array([SEA_DAYS[r] for r in mk_region])
 
@@ -1061,7 +1064,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                                                     * NS_PER_DAY).astype(np.int64))
     member[fr_b] = _day(np.full(len(fr_b), w0) - rng.integers(0, 2, len(fr_b)) * NS_PER_DAY)
     b_country = np.asarray(all_mk, object)[b_country_idx]
-    locale = cat.markets.loc[all_mk, "locale"].to_numpy(str)[b_country_idx]
+    locale = cat.markets["locale"].to_numpy(str)[mk_row][b_country_idx]
     cname, domain = _company_names(rng, b_country.astype(str), locale, webmail)
     zl, zf = _name_pools()["zh"]
     n_sales = 3 + nb // (3000 * n_st)

@@ -69,11 +69,11 @@ from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
-    codes,
     fast_ids,
     parent_index,
     take,
 )
+from cbec_sim.tables._util import codes as fast_codes
 from cbec_sim.tables._util import ns as _ns
 from cbec_sim.tables.labels import anomaly_rows
 
@@ -638,21 +638,21 @@ def _refund_requests(ctx: Context, rng, team: dict, o_store: np.ndarray, s_oi: n
     # per source: order ids, store, return row (-1), source, start, amount, CNY, paid at
     parts = []
     if rets is not None and len(rets):
-        st = codes(rets["status"], ("requested", "approved", "rejected", "refunded"))
+        st = fast_codes(rets["status"], ("requested", "approved", "rejected", "refunded"))
         ri = np.flatnonzero((st == 1) | (st == 3))
         parts.append((pa.array(rets["order_id"]).take(pa.array(ri)),
-                      codes(rets["store_id"], stores["store_id"])[ri], ri,
+                      fast_codes(rets["store_id"], stores["store_id"])[ri], ri,
                       np.zeros(len(ri), np.int64), _ns(rets["decided_at"])[ri],
                       rets["refund_amount"].to_numpy(float)[ri],
                       rets["refund_amount_cny"].to_numpy(float)[ri],
                       _ns(rets["refunded_at"])[ri]))
-    sst = codes(ships["status"], ("in_transit", "delivered", "lost", "undeliverable"))
+    sst = fast_codes(ships["status"], ("in_transit", "delivered", "lost", "undeliverable"))
     closed = _ns(ships["closed_at"])
     si = np.flatnonzero((sst >= 2) & (closed != NAT))
     total = orders["order_total"].to_numpy(float)
     total_cny = orders["order_total_cny"].to_numpy(float)
     canc = _ns(orders["cancelled_at"])
-    reason = codes(orders["cancel_reason"], ("payment_failed",))
+    reason = fast_codes(orders["cancel_reason"], ("payment_failed",))
     ci = np.flatnonzero((canc != NAT) & (_ns(orders["paid_at"]) != NAT) & (reason != 0))
     for oi, source, t in ((s_oi[si], np.where(sst[si] == 2, 1, 2), closed[si]),
                           (ci, np.full(len(ci), 3), canc[ci])):
@@ -793,8 +793,8 @@ def _finance_sums(ctx: Context, clock: _Clock, store_pos: dict, ends: np.ndarray
 
     def bucket(day: np.ndarray, store_ids) -> tuple[np.ndarray, np.ndarray]:
         p = np.searchsorted(ends, day, side="left")
-        s = np.array([store_pos.get(x, -1) for x in pd.Series(store_ids).astype(object)],
-                     dtype=np.int64).reshape(-1)
+        ci, uniq = pd.factorize(pd.Series(store_ids).astype(object))
+        s = np.array([store_pos.get(x, -1) for x in uniq] + [-1], dtype=np.int64)[ci]
         ok = (day != NAT) & (p < n_p) & (s >= 0) & (day >= ends[0] - 40 * NS_PER_DAY)
         return ok, s * n_p + np.minimum(p, n_p - 1)
 
@@ -846,7 +846,8 @@ def _reconciliation(ctx: Context, rng, clock: _Clock, team: dict, o_store: np.nd
     n_p = len(ends)
     b2c_idx = np.flatnonzero(b2c)
     n_s = len(b2c_idx)
-    store_pos = {stores["store_id"].iloc[i]: j for j, i in enumerate(b2c_idx)}
+    store_ids = stores["store_id"].to_numpy(object)
+    store_pos = {store_ids[i]: j for j, i in enumerate(b2c_idx)}
     spos = np.full(len(stores), -1)
     spos[b2c_idx] = np.arange(n_s)
     n_rows = n_s * n_p
@@ -979,7 +980,7 @@ def _agency(ctx: Context, rng, o_store: np.ndarray, b2c: np.ndarray, labels: lis
     conv_base = np.full(n_st, 0.02)
     tr = ctx.tables.get("traffic_daily")
     if tr is not None and len(tr):
-        ts = codes(tr["store_id"], stores["store_id"])
+        ts = fast_codes(tr["store_id"], stores["store_id"])
         sess = np.bincount(ts[ts >= 0], weights=tr["sessions"].to_numpy(float)[ts >= 0],
                            minlength=n_st)
         tord = np.bincount(ts[ts >= 0], weights=tr["orders"].to_numpy(float)[ts >= 0],
@@ -1105,7 +1106,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     snap = (ctx.end + pd.Timedelta(days=1)).value
     labels: list[dict] = []
 
-    o_store = codes(orders["store_id"], stores["store_id"])
+    o_store = fast_codes(orders["store_id"], stores["store_id"])
     b2c = stores["model"].astype(str).to_numpy() == "B2C"
     merchant = b2c & (stores["fulfilment"].astype(str).to_numpy() == "merchant")
     counts = np.bincount(o_store, minlength=len(stores))
@@ -1134,7 +1135,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     first = np.full(len(stores), -1, np.int64)
     rows = np.arange(len(s_oi) - 1, -1, -1)
     first[o_store[s_oi[rows]]] = rows  # the last write per store is its first shipment
-    st_wh = (np.maximum(codes(ships["warehouse_id"].iloc[np.maximum(first, 0)], dom_wh), 0)
+    st_wh = (np.maximum(fast_codes(ships["warehouse_id"].iloc[np.maximum(first, 0)], dom_wh), 0)
              if len(ships) else np.zeros(len(stores), np.int64))
     wh_sel = st_wh[o_store[sel]]
     del first, rows

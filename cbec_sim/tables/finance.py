@@ -88,7 +88,8 @@ import pyarrow.compute as pc
 from cbec_sim import rules
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import NS_PER_DAY, codes, make_ids, ns, parent_index
+from cbec_sim.tables._util import NS_PER_DAY, lookup_positions, make_ids, ns, parent_index
+from cbec_sim.tables._util import codes as fast_codes
 from cbec_sim.tables.labels import anomaly_rows
 
 NAT = np.iinfo(np.int64).min
@@ -422,17 +423,24 @@ class _Fx:
 
     def __init__(self, fx_rates: pd.DataFrame) -> None:
         d = ns(fx_rates["date"]) // NS_PER_DAY
-        cur = np.asarray(fx_rates["currency"], dtype=object).astype(str)
-        self.currencies = np.array(sorted(set(cur)), dtype=object)
+        cs = fx_rates["currency"]
+        cc = cs.cat.codes.to_numpy() if isinstance(cs.dtype, pd.CategoricalDtype) else None
+        if cc is not None and (cc >= 0).all():  # distinct values only
+            cats = np.asarray(cs.cat.categories, dtype=object).astype(str)
+            self.currencies = np.array(sorted(set(cats[np.unique(cc)])), dtype=object)
+            ci = np.searchsorted(self.currencies.astype(str), cats)[cc]
+        else:
+            cur = np.asarray(cs, dtype=object).astype(str)
+            self.currencies = np.array(sorted(set(cur)), dtype=object)
+            ci = np.searchsorted(self.currencies.astype(str), cur)
         self.day0 = int(d.min())
         self.n = int(d.max()) - self.day0 + 1
         self.tab = np.full((len(self.currencies), self.n), np.nan)
-        ci = np.searchsorted(self.currencies.astype(str), cur)
         self.tab[ci, d - self.day0] = fx_rates["cny_per_unit"].to_numpy(float)
         self.usd = self.code(["USD"])[0]
 
     def code(self, cur) -> np.ndarray:
-        return codes(pd.Series(np.asarray(cur, dtype=object)), self.currencies)
+        return fast_codes(np.asarray(cur, dtype=object), self.currencies)
 
     def rate(self, cur_code, day) -> np.ndarray:
         """Middle rate of currency codes on integer days since the epoch (clipped)."""
@@ -469,7 +477,7 @@ def _fcodes(s: pd.Series, values) -> np.ndarray:
     Categorical codes or an Arrow dictionary encoding, so only distinct values are looked up
     (no per-row Python objects).
     """
-    vals = pd.Index(np.asarray(values, dtype=object).astype(str))
+    vals = np.asarray(values, dtype=object).astype(str)
     if isinstance(s.dtype, pd.CategoricalDtype):
         idx = s.cat.codes.to_numpy().astype(np.int64)
         uniq = np.asarray(s.cat.categories, dtype=object).astype(str)
@@ -479,8 +487,8 @@ def _fcodes(s: pd.Series, values) -> np.ndarray:
             arr = arr.combine_chunks()
         d = pc.dictionary_encode(arr)
         idx = pc.fill_null(d.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniq = np.asarray(d.dictionary.to_pylist(), dtype=object)
-    m = np.append(vals.get_indexer(pd.Index(uniq, dtype=object)), -1)
+        uniq = d.dictionary
+    m = np.append(lookup_positions(uniq, vals), -1)
     return m[np.where(idx >= 0, idx, len(m) - 1)]
 
 
@@ -570,18 +578,18 @@ def _settlements(ctx: Context, rng: np.random.Generator, fx: _Fx, prov_of_store)
     fees = T["platform_fees"]
     plat_ids = T["platforms"]["platform_id"].to_numpy(object).astype(str)
     cats = np.array(sorted(set(fees["category"].astype(str))), dtype=object)
-    f_p = codes(fees["platform_id"], plat_ids)
-    f_c = codes(fees["category"].astype(str), cats)
+    f_p = fast_codes(fees["platform_id"], plat_ids)
+    f_c = fast_codes(fees["category"].astype(str), cats)
     pct = np.zeros((len(plat_ids), len(cats)))
     mn = np.zeros_like(pct)
     fcur = np.full(pct.shape, fx.usd, np.int64)
     pct[f_p, f_c] = fees["referral_fee_pct"].to_numpy(float)
     mn[f_p, f_c] = fees["min_referral_fee"].to_numpy(float)
     fcur[f_p, f_c] = fx.code(fees["fee_currency"].astype(str))
-    p_cat = codes(products["category"].astype(str), cats).astype(np.int32)
+    p_cat = fast_codes(products["category"].astype(str), cats).astype(np.int32)
     l_prod = _fcodes(lines["product_id"], products["product_id"].to_numpy(object)).astype(
         np.int32)
-    st_pc = codes(pd.Series(st_plat), plat_ids).astype(np.int32)  # a store: one platform
+    st_pc = fast_codes(pd.Series(st_plat), plat_ids).astype(np.int32)  # a store: one platform
     fidx = st_pc[o_store[l_oidx]] * np.int32(len(cats)) + p_cat[l_prod]
     qty = lines["quantity"].to_numpy()
     line_net = lines["line_net"].to_numpy(float)
@@ -701,7 +709,7 @@ def _contracts(ctx: Context) -> pd.DataFrame | None:
     c = ctx.tables.get("contracts")
     if c is None or len(c) == 0 or any(k not in c.columns for k in CONTRACT_COLUMNS):
         return None
-    c = c.loc[c["status"].astype(str).to_numpy(object) != "cancelled"].reset_index(drop=True)
+    c = c.loc[c["status"].to_numpy(object) != "cancelled"].reset_index(drop=True)
     n = len(c)
     if n == 0:
         return None
@@ -710,7 +718,7 @@ def _contracts(ctx: Context) -> pd.DataFrame | None:
     st = _fcodes(c["store_id"], stores["store_id"].to_numpy(object))
     pi = _fcodes(c["product_id"], products["product_id"].to_numpy(object))
     hs_ids = T["hs_codes"]["hs_code"].to_numpy(object).astype(str)
-    p_hs = codes(products["hs_code"].astype(str), hs_ids)
+    p_hs = fast_codes(products["hs_code"].astype(str), hs_ids)
     buyers = T.get("b2b_buyers")
     if buyers is not None and "country" in buyers.columns:
         bi = _fcodes(c["buyer_id"], buyers["buyer_id"].to_numpy(object))
@@ -788,7 +796,7 @@ def _fx_settlements(ctx, rng, fx: _Fx, settlements, rec, providers, personal_sto
     s = s.loc[ok]
     parts = [pd.DataFrame({
         "source_type": "platform_payout", "source_id": s["settlement_id"].to_numpy(object),
-        "store": codes(s["store_id"], st_ids), "provider": s["payment_provider_id"].to_numpy(
+        "store": fast_codes(s["store_id"], st_ids), "provider": s["payment_provider_id"].to_numpy(
             object), "received": _days(s["payout_date"]), "currency": s["currency"].to_numpy(
             object).astype(str), "amount": s["net_payout"].to_numpy(float),
         "booked": _days(s["period_end"])})]
@@ -880,7 +888,7 @@ def _factory_exports(ctx: Context, rng: np.random.Generator, fx: _Fx, p_hs, p_co
     """General-trade (0110) exports of the group's factory: its own product line (one
     category of the catalogue) sold to OEM buyers offline, a few sea shipments a month.
     Only these exports are claimed under 免抵退. Teaching simulation; returns header and
-    item frames like the other sources, or None."""
+    item columns (dicts, see :func:`_stack`) like the other sources, or None."""
     products = ctx.tables["products"]
     cats = products["category"].astype(str).to_numpy(object)
     if len(cats) == 0:
@@ -907,7 +915,7 @@ def _factory_exports(ctx: Context, rng: np.random.Generator, fx: _Fx, p_hs, p_co
     unit_fob = p_cost[prod] * (1 + FACTORY_MARGIN) / usd  # factory price per unit, USD
     qty = np.maximum(np.round(fob_usd / unit_fob), 1).astype(np.int64)
     markets = np.array(ctx.markets, dtype=object)
-    head = pd.DataFrame({
+    head = {
         "mode": "0110", "exporter": "manufacturer", "store_id": None, "contract_id": None,
         "warehouse_id": None,
         "export_port": [_port(c, "sea") for c in np.where(rng.random(nd) < 0.5, "Shenzhen",
@@ -915,10 +923,31 @@ def _factory_exports(ctx: Context, rng: np.random.Generator, fx: _Fx, p_hs, p_co
         "transport_mode": "sea", "destination_country": markets[rng.integers(0, len(markets),
                                                                              nd)],
         "exported_from": day, "exported_to": day, "declared": day - rng.integers(0, 3, nd),
-        "n_shipments": 1, "rate_day": day})
-    item = pd.DataFrame({"d": np.arange(nd), "hs": p_hs[prod], "quantity": qty,
-                         "fob_cents": rules.to_cents(qty * unit_fob), "cost": 0.0})
+        "n_shipments": 1, "rate_day": day}
+    item = {"d": np.arange(nd), "hs": p_hs[prod], "quantity": qty,
+            "fob_cents": rules.to_cents(qty * unit_fob), "cost": 0.0}
     return head, item
+
+
+def _stack(parts: list[dict], length_key: str) -> dict[str, np.ndarray]:
+    """Concatenate column dicts (values: arrays, lists or scalars broadcast to the part's
+    length, as ``pd.concat`` of the equivalent frames would): numbers stay numeric (int64
+    or float64), text and missing values become object arrays."""
+    lens = [len(p[length_key]) for p in parts]
+    out = {}
+    for k in parts[0]:
+        cols = []
+        for p, n in zip(parts, lens, strict=True):
+            v = p[k]
+            if v is None or isinstance(v, str):
+                cols.append(np.full(n, v, dtype=object))
+            elif isinstance(v, int | float):
+                cols.append(np.full(n, v, dtype=np.int64 if isinstance(v, int) else float))
+            else:
+                a = np.asarray(v) if not isinstance(v, list) else np.array(v, dtype=object)
+                cols.append(a.astype(object) if a.dtype.kind in "UO" else a)
+        out[k] = np.concatenate(cols)
+    return out
 
 
 def _port(city: str, mode: str) -> str:
@@ -930,7 +959,7 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
     T = ctx.tables
     stores, wh, products, hs = T["stores"], T["warehouses"], T["products"], T["hs_codes"]
     hs_ids = hs["hs_code"].to_numpy(object).astype(str)
-    p_hs = codes(products["hs_code"].astype(str), hs_ids)
+    p_hs = fast_codes(products["hs_code"].astype(str), hs_ids)
     p_cost = products["unit_cost_cny"].to_numpy(float)
     w_ids = wh["warehouse_id"].to_numpy(object).astype(str)
     w_type = wh["warehouse_type"].to_numpy(object).astype(str)
@@ -1011,21 +1040,21 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
         del ls, lsel
         ii, uk = _dense_groups(ikey, nd * len(hs_ids))
         del ikey
-        it = pd.DataFrame({
+        it = {
             "d": uk // len(hs_ids), "hs": uk % len(hs_ids),
             "quantity": np.bincount(ii, weights=l_qty).astype(np.int64),
             "fob_cents": np.rint(np.bincount(ii, weights=l_cents.astype(float))).astype(
                 np.int64),
-            "cost": np.bincount(ii, weights=l_qty * p_cost[lp])})
+            "cost": np.bincount(ii, weights=l_qty * p_cost[lp])}
         del ii, lp, l_qty, l_cents
         filed = _add_months(d_month, 1) + rng.integers(2, 15, nd)  # by the 15th
-        heads.append(pd.DataFrame({
+        heads.append({
             "mode": "9610", "exporter": "trading_company", "store_id": st_ids[d_store],
             "contract_id": None, "warehouse_id": w_ids[d_wh],
             "export_port": [_port(c, "air") for c in w_city[d_wh]], "transport_mode": "air",
             "destination_country": mk_vals[d_mk], "exported_from": d_from, "exported_to": d_to,
             "declared": np.where(filed <= end_day, filed, NAT), "n_shipments": n_ship,
-            "rate_day": d_month}))
+            "rate_day": d_month})
         items.append(it)
 
     # ---- 9810: regular receipts at overseas / platform warehouses --------------------------
@@ -1051,24 +1080,24 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
         it_cost = np.bincount(ii, weights=cost)
         it_d = uk // len(hs_ids)
         usd = fx.rate(np.full(len(uk), fx.usd), d_day[it_d])
-        it = pd.DataFrame({
+        it = {
             "d": it_d, "hs": uk % len(hs_ids),
             "quantity": np.bincount(ii, weights=q).astype(np.int64),
             "fob_cents": rules.to_cents(it_cost * (1 + TRANSFER_MARKUP) / usd),
-            "cost": it_cost})
+            "cost": it_cost}
         items.append(it)
         nd = len(ukey)
         first_leg = leg[d_wh]
         tmode = np.where(first_leg >= 15, "sea", "air")
         city = np.where(rng.random(nd) < 0.6, "Shenzhen", "Yiwu")
-        heads.append(pd.DataFrame({
+        heads.append({
             "mode": "9810", "exporter": "trading_company", "store_id": None,
             "contract_id": None, "warehouse_id": w_ids[d_wh],
             "export_port": [_port(c, m) for c, m in zip(city, tmode, strict=True)],
             "transport_mode": tmode, "destination_country": w_country[d_wh],
             "exported_from": d_day, "exported_to": d_day,
             "declared": d_day - rng.integers(0, 3, nd),
-            "n_shipments": np.bincount(rd, minlength=nd), "rate_day": d_day}))
+            "n_shipments": np.bincount(rd, minlength=nd), "rate_day": d_day})
 
     # ---- 9710 / 0110 / 1039: B2B contracts shipped (samples go by courier, undeclared) ----
     if con is not None:
@@ -1084,20 +1113,20 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
             mkt = ~ta & ~ot & small & (rng.random(nd) < MARKET_PROCUREMENT_SHARE)
             mode = np.where(mkt, "1039", np.where(ta, "9710", "0110"))
             day = cc["shipped"].to_numpy(np.int64)
-            items.append(pd.DataFrame({
+            items.append({
                 "d": np.arange(nd), "hs": cc["hs"].to_numpy(np.int64),
                 "quantity": cc["quantity"].to_numpy(np.int64),
                 "fob_cents": rules.to_cents(cc["fob_usd"].to_numpy(float)),
-                "cost": cc["cost"].to_numpy(float)}))
+                "cost": cc["cost"].to_numpy(float)})
             city = np.where(mkt | (rng.random(nd) < 0.4), "Yiwu", "Shenzhen")
-            heads.append(pd.DataFrame({
+            heads.append({
                 "mode": mode, "exporter": np.where(ot, "one_touch_agency", "trading_company"),
-                "store_id": st_ids[cc["store"].to_numpy()], "contract_id": cc["contract_id"],
-                "warehouse_id": None,
+                "store_id": st_ids[cc["store"].to_numpy()],
+                "contract_id": cc["contract_id"].to_numpy(object), "warehouse_id": None,
                 "export_port": [_port(c, "sea") for c in city], "transport_mode": "sea",
                 "destination_country": cc["country"].to_numpy(object),
                 "exported_from": day, "exported_to": day,
-                "declared": day - rng.integers(0, 3, nd), "n_shipments": 1, "rate_day": day}))
+                "declared": day - rng.integers(0, 3, nd), "n_shipments": 1, "rate_day": day})
 
     # ---- 0110: the group factory's own OEM exports (免抵退 exporter) ---------------------
     fac = _factory_exports(ctx, rng, fx, p_hs, p_cost)
@@ -1107,66 +1136,65 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
     if not heads:
         return None, None, None
     # number the declarations by export day; items reference their header
-    offs, hh, itl = 0, [], []
+    offs, hids = 0, []
     for h, it in zip(heads, items, strict=True):
-        h = h.copy()
-        h["_hid"] = np.arange(len(h)) + offs
-        it = it.copy()
-        it["_hid"] = it["d"].to_numpy() + offs
-        offs += len(h)
-        hh.append(h)
-        itl.append(it)
-    H = pd.concat(hh, ignore_index=True)
-    it = pd.concat(itl, ignore_index=True)
-    order = np.lexsort((H["_hid"].to_numpy(), H["exported_to"].to_numpy(np.int64)))
-    H = H.iloc[order].reset_index(drop=True)
-    new_pos = np.empty(len(H), np.int64)
-    new_pos[H["_hid"].to_numpy()] = np.arange(len(H))
-    it["_pos"] = new_pos[it["_hid"].to_numpy()]
+        hids.append(np.asarray(it["d"]) + offs)
+        offs += len(h["exported_to"])
+    H = _stack(heads, "exported_to")
+    it = _stack(items, "d")
+    for k in ("exported_from", "exported_to", "declared", "n_shipments", "rate_day"):
+        H[k] = H[k].astype(np.int64, copy=False)
+    it["quantity"] = it["quantity"].astype(np.int64, copy=False)
+    order = np.lexsort((np.arange(offs), H["exported_to"]))
+    H = {k: v[order] for k, v in H.items()}
+    new_pos = np.empty(offs, np.int64)
+    new_pos[order] = np.arange(offs)
+    it_pos = new_pos[np.concatenate(hids)]
     # items ordered by FOB within a declaration (item 1 = main item)
-    it = it.iloc[np.lexsort((-it["fob_cents"].to_numpy(), it["_pos"].to_numpy()))
-                 ].reset_index(drop=True)
-    pos = it["_pos"].to_numpy()
-    newd = np.ones(len(it), bool)
+    o_it = np.lexsort((-it["fob_cents"], it_pos))
+    it = {k: v[o_it] for k, v in it.items()}
+    pos = it_pos[o_it]
+    n_it = len(pos)
+    newd = np.ones(n_it, bool)
     newd[1:] = pos[1:] != pos[:-1]
     firsti = np.flatnonzero(newd)
-    item_no = np.arange(len(it)) - np.repeat(firsti, np.diff(np.append(firsti, len(it)))) + 1
-    rate_day = H["rate_day"].to_numpy(np.int64)
-    usd_rate = fx.rate(np.full(len(H), fx.usd), rate_day)
-    fob_usd = it["fob_cents"].to_numpy() / 100.0
+    item_no = np.arange(n_it) - np.repeat(firsti, np.diff(np.append(firsti, n_it))) + 1
+    rate_day = H["rate_day"]
+    nd = offs
+    usd_rate = fx.rate(np.full(nd, fx.usd), rate_day)
+    fob_usd = it["fob_cents"] / 100.0
     fob_cny = rules.convert_to_cny(fob_usd, usd_rate[pos])
-    did = _ids("EX", len(H), width=7)
-    nd = len(H)
+    did = _ids("EX", nd, width=7)
     items_df = pd.DataFrame({
-        "declaration_id": did[pos], "item_no": item_no, "hs_code": hs_ids[it["hs"].to_numpy()],
-        "quantity": it["quantity"].to_numpy(np.int64), "fob_usd": fob_usd, "fob_cny": fob_cny})
-    declared = H["declared"].to_numpy(np.int64)
+        "declaration_id": did[pos], "item_no": item_no, "hs_code": hs_ids[it["hs"]],
+        "quantity": it["quantity"], "fob_usd": fob_usd, "fob_cny": fob_cny})
+    declared = H["declared"]
     head = pd.DataFrame({
-        "declaration_id": did, "mode": H["mode"].to_numpy(object),
-        "exporter": H["exporter"].to_numpy(object), "store_id": H["store_id"].to_numpy(object),
-        "contract_id": H["contract_id"].to_numpy(object),
-        "warehouse_id": H["warehouse_id"].to_numpy(object),
-        "export_port": H["export_port"].to_numpy(object),
-        "transport_mode": H["transport_mode"].to_numpy(object),
-        "destination_country": H["destination_country"].to_numpy(object),
-        "exported_from": _date(H["exported_from"].to_numpy(np.int64)),
-        "exported_to": _date(H["exported_to"].to_numpy(np.int64)),
+        "declaration_id": did, "mode": H["mode"],
+        "exporter": H["exporter"], "store_id": H["store_id"],
+        "contract_id": H["contract_id"],
+        "warehouse_id": H["warehouse_id"],
+        "export_port": H["export_port"],
+        "transport_mode": H["transport_mode"],
+        "destination_country": H["destination_country"],
+        "exported_from": _date(H["exported_from"]),
+        "exported_to": _date(H["exported_to"]),
         "declared_date": _date(declared),
         "status": np.where(declared == NAT, "pending", "released"),
-        "main_hs_code": hs_ids[it["hs"].to_numpy()[firsti]],
+        "main_hs_code": hs_ids[it["hs"][firsti]],
         "n_items": np.bincount(pos, minlength=nd),
-        "n_shipments": H["n_shipments"].to_numpy(np.int64),
-        "quantity": np.bincount(pos, weights=it["quantity"].to_numpy(float), minlength=nd
+        "n_shipments": H["n_shipments"],
+        "quantity": np.bincount(pos, weights=it["quantity"].astype(float), minlength=nd
                                 ).astype(np.int64),
         "currency": "USD",
-        "fob_usd": np.rint(np.bincount(pos, weights=it["fob_cents"].to_numpy(float),
+        "fob_usd": np.rint(np.bincount(pos, weights=it["fob_cents"].astype(float),
                                        minlength=nd)) / 100.0,
         "usd_cny_rate": usd_rate,
         "fob_cny": np.rint(np.bincount(pos, weights=rules.to_cents(fob_cny).astype(float),
                                        minlength=nd)) / 100.0,
     })
-    extra = {"cost": it["cost"].to_numpy(float), "pos": pos, "item_no": item_no,
-             "hs": it["hs"].to_numpy(), "fob_cny": fob_cny, "declared": declared}
+    extra = {"cost": it["cost"].astype(float), "pos": pos, "item_no": item_no,
+             "hs": it["hs"], "fob_cny": fob_cny, "declared": declared}
     return head, items_df, extra
 
 
@@ -1237,7 +1265,7 @@ def _rebates(ctx: Context, rng: np.random.Generator, head, items, extra):
     claim_id = np.char.add(np.where(mf, "RCM", "RCT").astype("U3"), yyyymm.astype("U6"))
     did = head["declaration_id"].to_numpy(object)
     rid = _ids("RL", n, width=6)
-    out = pd.DataFrame({
+    cols = {
         "claim_id": claim_id, "declaration_id": did[pos[sel]], "item_no": extra["item_no"][sel],
         "hs_code": hs["hs_code"].to_numpy(object)[h[sel]],
         "method": np.where(mf, "exempt_offset_refund", "exempt_refund"),
@@ -1245,39 +1273,42 @@ def _rebates(ctx: Context, rng: np.random.Generator, head, items, extra):
         "invoice_amount_cny": invoice, "vat_rate": vat, "rebate_rate": rate,
         "rebate_amount_cny": refund, "non_refundable_cny": non_ref,
         "status": np.where(approved == NAT, "filed", "approved"),
-        "approved_date": _date(approved), "_bad": np.isin(np.arange(n), bad),
-        "_mf": mf, "_cm": cm,
-    }).iloc[order].reset_index(drop=True)
-    out.insert(0, "rebate_line_id", rid)
-    if out["_bad"].any():
-        b = out.loc[out["_bad"]]
-        true = reb_all[codes(b["hs_code"], hs["hs_code"].to_numpy(object))]
+        "approved_date": _date(approved),
+    }
+    out = pd.DataFrame({"rebate_line_id": rid, **{k: v[order] for k, v in cols.items()}})
+    is_bad = np.isin(np.arange(n), bad)[order]
+    if is_bad.any():
+        b_hs = cols["hs_code"][order][is_bad]
+        b_day = pd.Series(cols["claimed_date"][order][is_bad])
+        true = reb_all[fast_codes(b_hs, hs["hs_code"].to_numpy(object))]
         labels.append(anomaly_rows(
-            "wrong_rebate_rate", "export_rebates", b["rebate_line_id"],
-            start=b["claimed_date"], end=b["claimed_date"],
+            "wrong_rebate_rate", "export_rebates", rid[is_bad],
+            start=b_day, end=b_day,
             detail=[f"rebate rate {r:.0%} applied, {t:.0%} per hs_codes"
-                    for r, t in zip(b["rebate_rate"], true, strict=True)]))
-    periods = _rebate_periods(rng, out)
-    return out.drop(columns=["_bad", "_mf", "_cm"]), periods, labels
+                    for r, t in zip(rate[order][is_bad], true, strict=True)]))
+    periods = _rebate_periods(rng, mf[order], cm[order], fob[order], vat[order], rate[order])
+    return out, periods, labels
 
 
-def _rebate_periods(rng: np.random.Generator, lines: pd.DataFrame) -> pd.DataFrame:
+def _rebate_periods(rng: np.random.Generator, is_mf: np.ndarray, claim_month: np.ndarray,
+                    fob: np.ndarray, vat: np.ndarray, rate: np.ndarray) -> pd.DataFrame:
     """The factory's monthly 免抵退 computation (teaching values for domestic sales and
-    input VAT), opening credit carried month to month."""
-    mf = lines.loc[lines["_mf"].to_numpy(bool)]
+    input VAT), opening credit carried month to month. Arguments: the rebate lines' columns
+    (manufacturer flag, claim month day, FOB CNY, VAT and rebate rates)."""
+    mfi = np.flatnonzero(np.asarray(is_mf, bool))
     cols = [c.name for c in EXPORT_REBATE_PERIODS.columns]
-    if mf.empty:
+    if not len(mfi):
         return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "month" else float)
                              for c in cols})
-    cm = mf["_cm"].to_numpy(np.int64)
+    cm = np.asarray(claim_month, np.int64)[mfi]
     months = np.arange(cm.min().astype("datetime64[D]").astype("datetime64[M]"),
                        cm.max().astype("datetime64[D]").astype("datetime64[M]") + 1)
     mdays = months.astype("datetime64[D]").astype(np.int64)
-    mean_fob = float(mf["fob_cny"].sum()) / len(months)
+    fob_all = np.asarray(fob, float)[mfi]
+    vat_all = np.asarray(vat, float)[mfi]
+    reb_all = np.asarray(rate, float)[mfi]
+    mean_fob = float(pd.Series(fob_all).sum()) / len(months)
     rows, credit = [], 0.0
-    fob_all = mf["fob_cny"].to_numpy(float)
-    vat_all = mf["vat_rate"].to_numpy(float)
-    reb_all = mf["rebate_rate"].to_numpy(float)
     for m in mdays:  # a dozen months
         k = cm == m
         fob = fob_all[k]

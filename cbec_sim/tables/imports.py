@@ -21,6 +21,8 @@ names, ID numbers and phones are fake (ID numbers are well formed, with a valid 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -29,6 +31,7 @@ import pyarrow.compute as pc
 from cbec_sim.context import Context
 from cbec_sim.pools import pools
 from cbec_sim.rules import (
+    CBEC_TAX_FACTOR,
     CUSTOMS_MESSAGE_TYPES,
     SUPPLIER_DOCUMENTS,
     SUPPLIER_MANDATORY_DOCUMENTS,
@@ -453,19 +456,46 @@ def n_import_orders_for(n_orders: int) -> int:
     return max(200, n_orders // 10)
 
 
-def _goods_table(hs_codes: pd.DataFrame) -> pd.DataFrame:
+@cache
+def _import_goods_static() -> dict[str, np.ndarray]:
+    """IMPORT_GOODS as arrays, with the goods names and specs flattened (per process)."""
+    def col(k, dtype=object):
+        return np.array([d[k] for d in IMPORT_GOODS], dtype=dtype)
+
+    n_names = np.array([len(d["names"]) for d in IMPORT_GOODS], np.int64)
+    n_specs = np.array([len(d["specs"]) for d in IMPORT_GOODS], np.int64)
+    out = {
+        "hs": col("hs"), "group": col("group"), "price": col("price", float),
+        "tariff": col("tariff", float), "postal": col("postal", float),
+        "n_names": n_names, "n_specs": n_specs,
+        "name_off": np.cumsum(n_names) - n_names, "spec_off": np.cumsum(n_specs) - n_specs,
+        "name_flat": np.array([x for d in IMPORT_GOODS for x in d["names"]], dtype=object),
+        "spec_flat": np.array([x[0] for d in IMPORT_GOODS for x in d["specs"]], dtype=object),
+        "kg_flat": np.array([x[1] for d in IMPORT_GOODS for x in d["specs"]], float),
+    }
+    for v in out.values():
+        v.flags.writeable = False
+    return out
+
+
+def _goods_table(hs_codes: pd.DataFrame) -> dict[str, np.ndarray]:
     """IMPORT_GOODS joined with the world's hs_codes (codes absent there are dropped)."""
-    g = pd.DataFrame(list(IMPORT_GOODS))
-    h = hs_codes.set_index("hs_code")
-    g = g[g["hs"].isin(h.index)].reset_index(drop=True)
-    g["category"] = h.loc[g["hs"], "category"].astype(str).to_numpy()
-    g["unit"] = h.loc[g["hs"], "unit_cn"].astype(str).to_numpy()
-    g["vat"] = h.loc[g["hs"], "vat_rate"].to_numpy(float)
-    g["ct"] = h.loc[g["hs"], "consumption_tax_rate"].to_numpy(float)
-    g["legal_unit"] = np.where(g["hs"].str[:2].isin(KG_CHAPTERS), "千克", g["unit"])
+    st = _import_goods_static()
+    hidx = pd.Index(hs_codes["hs_code"]).get_indexer(st["hs"])
+    keep = np.flatnonzero(hidx >= 0)
+    hrow = hidx[keep]
+    g = {k: st[k][keep] for k in ("hs", "group", "price", "tariff", "postal", "n_names",
+                                  "n_specs", "name_off", "spec_off")}
+    g["category"] = hs_codes["category"].to_numpy(dtype=object)[hrow]
+    g["unit"] = hs_codes["unit_cn"].to_numpy(dtype=object)[hrow]
+    g["vat"] = hs_codes["vat_rate"].to_numpy(float)[hrow]
+    g["ct"] = hs_codes["consumption_tax_rate"].to_numpy(float)[hrow]
+    kg = np.array([h[:2] in KG_CHAPTERS for h in g["hs"]], dtype=bool)
+    g["legal_unit"] = np.where(kg, "千克", g["unit"]).astype(object)
     # illustrative postal-article tax number: tax item (1 = 13 %, 2 = 20 %, 3 = 50 %) + goods
-    item = np.searchsorted([0.13, 0.20, 0.50], g["postal"].to_numpy())
-    g["postal_no"] = [f"{i + 1:02d}{k + 1:02d}0000" for k, i in enumerate(item)]
+    item = np.searchsorted([0.13, 0.20, 0.50], g["postal"])
+    g["postal_no"] = np.array([f"{i + 1:02d}{k + 1:02d}0000" for k, i in enumerate(item)],
+                              dtype=object)
     return g
 
 
@@ -476,14 +506,33 @@ def _days(rng: np.random.Generator, lo, hi, n: int) -> np.ndarray:
     return lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
 
 
-def _to_date(day: np.ndarray) -> pd.Series:
+def _date_arr(day: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 (int, with a sentinel < -10**8 for missing) as naive dates."""
     d = np.asarray(day, np.int64)
-    v = np.where(d < -10**8, np.iinfo(np.int64).min, d * NS_PER_DAY)
-    return pd.Series(v.view("M8[ns]"))
+    return np.where(d < -10**8, np.iinfo(np.int64).min, d * NS_PER_DAY).view("M8[ns]")
+
+
+def _to_date(day: np.ndarray) -> pd.Series:
+    """:func:`_date_arr` as a Series."""
+    return pd.Series(_date_arr(day))
 
 
 NAT_DAY = -(10**9)
+
+
+@cache
+def _pool(locale: str | None, kind: str, column: str = "value",
+          nonempty: bool = False) -> np.ndarray:
+    """Pool values of one kind (and locale) as a read-only object array (per process)."""
+    pool = pools()
+    sel = pool["kind"] == kind
+    if locale is not None:
+        sel &= pool["locale"] == locale
+    if nonempty:
+        sel &= pool[column] != ""
+    out = pool.loc[sel, column].to_numpy()
+    out.flags.writeable = False
+    return out
 
 
 def _str_opt(values: np.ndarray, present: np.ndarray) -> pd.Series:
@@ -501,16 +550,15 @@ def _suppliers(ctx: Context, rng: np.random.Generator, n: int, start_day: int, e
     w = np.array([SUPPLIER_COUNTRIES[c][0] for c in countries])
     ci = rng.choice(len(countries), n, p=w / w.sum())
     country = np.array(countries)[ci]
-    currency = cat.markets.loc[country, "currency"].to_numpy().astype(str)
+    mk = cat.markets
+    currency = mk["currency"].to_numpy()[mk.index.get_indexer(country)].astype(str)
     # company names: romanised family names of the country's locale (en_US when not Latin)
-    pool = pools()
-    ln = pool[pool["kind"] == "last_name"]
-    en = ln.loc[ln["locale"] == "en_US", "ascii"].to_numpy()
+    en = _pool("en_US", "last_name", "ascii")
+    locale_of = dict(zip(mk.index, mk["locale"].to_numpy(), strict=True))
     names = np.empty(n, dtype=object)
     for k, c in enumerate(countries):
         sel = np.flatnonzero(ci == k)
-        loc = cat.markets.loc[c, "locale"]
-        cand = ln.loc[(ln["locale"] == loc) & (ln["ascii"] != ""), "ascii"].to_numpy()
+        cand = _pool(locale_of[c], "last_name", "ascii", nonempty=True)
         cand = cand if len(cand) >= 20 else en
         names[sel] = cand[rng.integers(0, len(cand), len(sel))]
     base = np.array([s[:1].upper() + s[1:] for s in names], dtype=object)
@@ -566,9 +614,9 @@ def _suppliers(ctx: Context, rng: np.random.Generator, n: int, start_day: int, e
         "supply_capability": categorical(capab, CAPABILITY),
         "onsite_inspection": size > np.quantile(size, 0.7),
         "review_outcome": pd.Categorical(outcome, categories=OUTCOMES),
-        "review_date": _to_date(review),
-        "re_review_due_date": _to_date(review + SUPPLIER_REREVIEW_DAYS),
-        "agreement_date": _to_date(agreement),
+        "review_date": _date_arr(review),
+        "re_review_due_date": _date_arr(review + SUPPLIER_REREVIEW_DAYS),
+        "agreement_date": _date_arr(agreement),
     })
     labels = anomaly_rows(
         "supplier_missing_document", "suppliers", sid[bad], start=_to_date(review[bad]),
@@ -607,13 +655,13 @@ def _enterprise_filings(rng, sup: pd.DataFrame, info: dict, end_day: int):
         "supplier_id": sup["supplier_id"].to_numpy()[rows_s],
         "agency": categorical(agency, AGENCIES),
         "filing_type": categorical(own_r.astype(int), FILING_TYPES),
-        "application_date": _to_date(app), "filing_number": number,
-        "filing_number_received_date": _to_date(app),
+        "application_date": _date_arr(app), "filing_number": number,
+        "filing_number_received_date": _date_arr(app),
         "originals_requested": rng.random(2 * m) < 0.3,
         "onsite_review_result": categorical(result, REVIEW_RESULTS),
-        "onsite_review_date": _to_date(review), "approval_date": _to_date(approval),
+        "onsite_review_date": _date_arr(review), "approval_date": _date_arr(approval),
         "status": categorical(status, EF_STATUSES),
-        "integration_completed_date": _to_date(integ),
+        "integration_completed_date": _date_arr(integ),
     })
     # the supplier may trade once both filings are approved (and its mall is connected)
     n = len(sup)
@@ -632,11 +680,11 @@ def _enterprise_filings(rng, sup: pd.DataFrame, info: dict, end_day: int):
     return df, np.where(ok, ready, NAT_DAY), ebc
 
 
-def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
-                     fx_cny: pd.Series, end_day: int):
+def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: dict[str, np.ndarray],
+                     fx_cny: dict[str, float], end_day: int):
     agr = info["agreement"]
     s_idx = np.flatnonzero(agr > NAT_DAY)
-    ng = len(goods)
+    ng = len(goods["hs"])
     # older filings (first batches after the agreement) and a recent batch awaiting checks
     n_old = np.clip(np.round(rng.lognormal(np.log(9), 0.5, len(s_idx))), 3, 40).astype(int)
     recent_ok = agr[s_idx] < end_day - 12
@@ -655,26 +703,26 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
     # goods: mostly of the supplier's group
     grp = info["group"][f_sup]
     gi_grp = weighted_choice_by_group(
-        rng, np.array(GROUPS)[grp], goods["group"].to_numpy(), np.ones(ng))
+        rng, np.array(GROUPS)[grp], goods["group"], np.ones(ng))
     gi = np.where(rng.random(m) < 0.85, gi_grp, rng.integers(0, ng, m))
-    g = goods.iloc[gi].reset_index(drop=True)
-    name_k = np.floor(rng.random(m) * g["names"].map(len).to_numpy()).astype(int)
-    spec_k = np.floor(rng.random(m) * g["specs"].map(len).to_numpy()).astype(int)
-    gname = np.array([n[k] for n, k in zip(g["names"], name_k, strict=True)], dtype=object)
-    spec = np.array([s[k][0] for s, k in zip(g["specs"], spec_k, strict=True)], dtype=object)
-    net_kg = np.array([s[k][1] for s, k in zip(g["specs"], spec_k, strict=True)], float)
+    static = _import_goods_static()
+    name_k = np.floor(rng.random(m) * goods["n_names"][gi]).astype(int)
+    spec_k = np.floor(rng.random(m) * goods["n_specs"][gi]).astype(int)
+    gname = static["name_flat"][goods["name_off"][gi] + name_k]
+    spec = static["spec_flat"][goods["spec_off"][gi] + spec_k]
+    net_kg = static["kg_flat"][goods["spec_off"][gi] + spec_k]
     brand = np.where(rng.random(m) < 0.9, info["brand"][f_sup],
                      info["brand"][rng.integers(0, len(sup), m)]).astype(object)
     countries = np.array(list(SUPPLIER_COUNTRIES))
     origin = np.where(rng.random(m) < 0.9, info["country"][f_sup],
                       countries[rng.integers(0, len(countries), m)]).astype(object)
     cur = info["currency"][f_sup]
-    fx = fx_cny.reindex(cur).to_numpy(float)
+    fx = np.array([fx_cny.get(c, np.nan) for c in cur], dtype=float)
     z = np.clip(rng.standard_normal(m), -3, 3)
-    price_cny = g["price"].to_numpy() * 0.6 * np.exp(0.25 * z)  # declared (supply) price
-    hs = g["hs"].to_numpy().astype(object)
-    decl_unit = g["unit"].to_numpy().astype(object)
-    legal_unit = g["legal_unit"].to_numpy().astype(object)
+    price_cny = goods["price"][gi] * 0.6 * np.exp(0.25 * z)  # declared (supply) price
+    hs = goods["hs"][gi]
+    decl_unit = goods["unit"][gi]
+    legal_unit = goods["legal_unit"][gi]
 
     # planted errors: about a third of the recent batch, 3 % of older records (rejected)
     new_idx = np.flatnonzero(is_new)
@@ -686,8 +734,11 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
     rng.shuffle(err)
     kind = np.full(m, -1)
     # hs_mismatch needs another category with the same unit (so only the code is wrong)
-    unit_cat = goods.groupby("unit")["category"].nunique()
-    partner = g["unit"].map(unit_cat).to_numpy() > 1
+    g_unit = goods["unit"]
+    g_cat = goods["category"]
+    g_hs = goods["hs"]
+    n_cat_of_unit = np.array([len(set(g_cat[g_unit == u])) for u in g_unit])
+    partner = n_cat_of_unit[gi] > 1
     n_each = max(1, len(err) // len(FILING_ERRORS))
     elig = err[partner[err]][:n_each]
     kind[elig] = 1
@@ -705,9 +756,6 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
         hs[i] = (hs[i][:8], hs[i] + "0", "77" + hs[i][2:])[h]
         detail[i] = f"hs_code {hs[i]} is not a valid 10-digit code of the code table"
     # hs mismatch: a valid code of another category with the same declaration unit
-    g_unit = goods["unit"].to_numpy(dtype=object)
-    g_cat = goods["category"].to_numpy(dtype=object)
-    g_hs = goods["hs"].to_numpy(dtype=object)
     for i in errs["hs_mismatch"]:
         j = gi[i]
         cand = np.flatnonzero((g_unit == g_unit[j]) & (g_cat != g_cat[j]))
@@ -739,10 +787,10 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
     declared = np.maximum(declared, np.where(whole, 1.0, 0.01))
 
     # rates follow the filed code when it is in the table, else the goods' own code
-    gidx = pd.Index(goods["hs"]).get_indexer(hs)
+    gidx = pd.Index(g_hs).get_indexer(hs)
     rate_g = np.where(gidx >= 0, gidx, gi)
-    vat = goods["vat"].to_numpy()[rate_g]
-    ct = goods["ct"].to_numpy()[rate_g]
+    vat = goods["vat"][rate_g]
+    ct = goods["ct"][rate_g]
 
     # status: the recent batch awaits the check; older records were decided by customs
     is_err = kind >= 0
@@ -753,7 +801,7 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
     reviewed = np.where(late, NAT_DAY, reviewed)
     approved = status == 0
     seq = np.arange(1, m + 1)
-    years = _to_date(np.where(approved, reviewed, 0)).dt.year.to_numpy()
+    years = np.where(approved, reviewed, 0).view("M8[D]").astype("M8[Y]").astype(np.int64) + 1970
     cust_no = np.array([f"5101{y}{s:06d}" for y, s in zip(years, seq, strict=True)],
                        dtype=object)
     ciq_no = np.array([f"44{y}{s:08d}" for y, s in zip(years, seq, strict=True)], dtype=object)
@@ -764,7 +812,7 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
     df = pd.DataFrame({
         "filing_id": fid, "supplier_id": sids,
         "batch_no": np.char.add(np.char.add(sids.astype(str), "-B"), (batch + 1).astype(str)),
-        "submitted_date": _to_date(batch_day), "goods_name_cn": gname.astype(str),
+        "submitted_date": _date_arr(batch_day), "goods_name_cn": gname.astype(str),
         "spec_model": _str_opt(spec, present["spec_model"]),
         "brand": _str_opt(brand, present["brand"]),
         "origin_country": pd.Categorical(np.where(present["origin_country"], origin, None)),
@@ -772,24 +820,25 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
         "legal_unit": legal_unit.astype(str),
         "legal_quantity": np.where(legal_unit == "千克", net_kg, 1.0),
         "declared_unit_price": declared, "currency": cur,
-        "fx_rate_cny": fx, "postal_tax_number": goods["postal_no"].to_numpy()[rate_g],
-        "postal_tax_rate": goods["postal"].to_numpy()[rate_g], "vat_rate": vat,
-        "consumption_tax_rate": ct, "tariff_rate": goods["tariff"].to_numpy()[rate_g],
+        "fx_rate_cny": fx, "postal_tax_number": goods["postal_no"][rate_g],
+        "postal_tax_rate": goods["postal"][rate_g], "vat_rate": vat,
+        "consumption_tax_rate": ct, "tariff_rate": goods["tariff"][rate_g],
         "cbec_tax_rate": np.round(cbec_effective_tax_rate(vat, ct), 6),
-        "status": categorical(status, PF_STATUSES), "reviewed_date": _to_date(reviewed),
+        "status": categorical(status, PF_STATUSES), "reviewed_date": _date_arr(reviewed),
         "customs_record_no": _str_opt(cust_no, approved),
         "ciq_record_no": _str_opt(ciq_no, approved),
         "reject_reason": _str_opt(reason, status == 1),
     })
     idx = np.flatnonzero(kind >= 0)
     idx = idx[np.argsort(kind[idx], kind="stable")]
-    labels = anomaly_rows("filing", "product_filings", fid[idx], start=_to_date(batch_day[idx]),
-                          end=_to_date(batch_day[idx]), detail=detail[idx])
+    labels = anomaly_rows("filing", "product_filings", fid[idx],
+                               start=_to_date(batch_day[idx]), end=_to_date(batch_day[idx]),
+                               detail=detail[idx])
     labels["kind"] = np.array([f"filing_{e}" for e in FILING_ERRORS])[kind[idx]]
     # what the order stage needs: approved filings, their supplier, code, rates and price
     sold = pd.DataFrame({
         "filing_id": fid, "sup": f_sup, "hs": hs, "vat": vat, "ct": ct,
-        "tariff": goods["tariff"].to_numpy()[rate_g], "postal": goods["postal"].to_numpy()[rate_g],
+        "tariff": goods["tariff"][rate_g], "postal": goods["postal"][rate_g],
         "price_cny": price_cny, "reviewed": reviewed,
     })[approved].reset_index(drop=True)
     return df, sold, labels
@@ -800,12 +849,24 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: pd.DataFrame,
 # ------------------------------------------------------------------------------------------
 
 def _zh_names(rng, n: int) -> pa.Array:
-    pool = pools()
-    zh = pool[pool["locale"] == "zh_CN"]
-    last = zh.loc[zh["kind"] == "last_name", "value"].to_numpy()
-    first = zh.loc[zh["kind"] == "first_name", "value"].to_numpy()
+    last = _pool("zh_CN", "last_name")
+    first = _pool("zh_CN", "first_name")
     return join_str(take_str(last, rng.integers(0, len(last), n)),
                     take_str(first, rng.integers(0, len(first), n)))
+
+
+@cache
+def _phone_prefixes() -> np.ndarray:
+    out = pd.Series(_pool("zh_CN", "phone"), dtype="str").str[:7].to_numpy()
+    out.flags.writeable = False
+    return out
+
+
+def _duplicated(key: np.ndarray) -> np.ndarray:
+    """Like ``pd.Series(key).duplicated()``: True on repeats of an earlier value."""
+    dup = np.ones(len(key), bool)
+    dup[np.unique(key, return_index=True)[1]] = False
+    return dup
 
 
 def _buyers(rng, n: int, start: pd.Timestamp):
@@ -814,24 +875,25 @@ def _buyers(rng, n: int, start: pd.Timestamp):
     # adults born 1965 – (start year − 18); sequence numbers unique per buyer
     lo = pd.Timestamp("1965-01-01").value // NS_PER_DAY
     hi = pd.Timestamp(year=start.year - 18, month=1, day=1).value // NS_PER_DAY
-    birth = pd.Series((_days(rng, lo, hi, n) * NS_PER_DAY).view("M8[ns]"))
-    ymd = (birth.dt.year * 10000 + birth.dt.month * 100 + birth.dt.day).to_numpy(np.int64)
+    birth = _days(rng, lo, hi, n).view("M8[D]")
+    month = birth.astype("M8[M]")
+    ymd = ((month.astype("M8[Y]").astype(np.int64) + 1970) * 10000
+           + (month.astype(np.int64) % 12 + 1) * 100
+           + (birth - month).astype(np.int64) + 1)
     seq = rng.integers(0, 1000, n)
     key = (codes * 10**8 + ymd) * 1000 + seq
-    dup = pd.Series(key).duplicated().to_numpy()
+    dup = _duplicated(key)
     while dup.any():  # ID numbers are unique: redraw the sequence number of duplicates
         seq[dup] = rng.integers(0, 1000, int(dup.sum()))
         key = (codes * 10**8 + ymd) * 1000 + seq
-        dup = pd.Series(key).duplicated().to_numpy()
+        dup = _duplicated(key)
     chars = np.hstack([digit_chars(codes, 6), digit_chars(ymd, 8), digit_chars(seq, 3)])
     first17 = fixed_width_str(chars)
     idn = join_str(first17, id_number_check_digit(first17).astype(object))
-    pool = pools()
-    zh = pool[pool["locale"] == "zh_CN"]
-    phones = zh.loc[zh["kind"] == "phone", "value"].str[:7].to_numpy()
+    phones = _phone_prefixes()
     phone = join_str(take_str(phones, rng.integers(0, len(phones), n)),
                      fixed_width_str(digit_chars(rng.integers(0, 10_000, n), 4)))
-    streets = zh.loc[zh["kind"] == "street_name", "value"].to_numpy()
+    streets = _pool("zh_CN", "street_name")
     city = np.array([a[2] for a in AREAS], dtype=object)
     district = np.array([a[3] for a in AREAS], dtype=object)
     addr = join_str(take_str(city, area), take_str(district, area),
@@ -883,7 +945,9 @@ def _cat_of(idx: np.ndarray, labels) -> pd.Categorical:
     """Categorical of ``labels[idx]`` with the used labels as sorted categories."""
     labels = np.asarray(labels, dtype=object)
     uniq, inv = np.unique(labels.astype(str), return_inverse=True)
-    return pd.Categorical.from_codes(inv[idx], categories=list(uniq)).remove_unused_categories()
+    c = inv[idx]
+    used = np.unique(c)
+    return pd.Categorical.from_codes(np.searchsorted(used, c), categories=list(uniq[used]))
 
 
 def _cat_rows(col: pd.Series, types: tuple[int, ...]) -> pd.Categorical:
@@ -916,7 +980,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     end_day = int(ctx.end.value // NS_PER_DAY)
     hs_codes = ctx.tables["hs_codes"]
     goods = _goods_table(hs_codes)
-    fx_cny = ctx.catalog.fx["cny"].astype(float)
+    fx = ctx.catalog.fx["cny"]
+    fx_cny = dict(zip(fx.index, fx.to_numpy(float), strict=True))
     fx_cny["CNY"] = 1.0
 
     n_sup = int(np.clip(round(n_imp / 400), 15, 400))
@@ -952,7 +1017,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     order = np.argsort(local_ns, kind="stable")
     local_ns, si = local_ns[order], si[order]
     created = local_ns - CN_UTC_OFFSET_NS
-    year = pd.Series(local_ns.view("M8[ns]")).dt.year.to_numpy(np.int64)
+    year = local_ns.view("M8[ns]").astype("M8[Y]").astype(np.int64) + 1970
     s_of = active[si]  # supplier row of each order
 
     # ---- buyers: a heavy-tailed few order a lot (代购-like), most a handful -----------
@@ -1032,7 +1097,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         "over_single_limit": lim["over_single_limit"],
         "over_annual_limit": lim["over_annual_limit"],
         "general_trade": lim["general_trade"],
-        "tax_factor": np.where(lim["general_trade"], 1.0, 0.7),
+        "tax_factor": np.where(lim["general_trade"], 1.0, CBEC_TAX_FACTOR),
         "tariff": o_tariff, "consumption_tax": o_ct, "vat": o_vat, "tax_total": o_tax,
         "amount_paid": amount_paid, "postal_tax_alt": postal,
         "payment_provider": categorical(pay, PAYMENT_PROVIDERS),
@@ -1196,6 +1261,6 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
     day = (local_ns[bad] // NS_PER_DAY)
     oids = orders["order_id"].to_numpy()[bad]
     lab = anomaly_rows("customs_mismatch", "customs_messages", oids, start=_to_date(day),
-                       end=_to_date(day), detail=detail)
+                            end=_to_date(day), detail=detail)
     lab["kind"] = np.array([f"customs_mismatch_{c}" for c in MISMATCH_CHECKS])[kind]
     return msgs, lab

@@ -57,7 +57,7 @@ from cbec_sim.context import Context
 from cbec_sim.rules import round_cents
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, fast_ids
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.logistics import label_frame, label_spec
 
 INBOUND_TYPES = ("regular", "emergency")
 DISCREPANCY_KINDS = ("shrinkage", "mis_pick", "receiving_error")
@@ -285,7 +285,11 @@ def _cat_list(parts: list[list[np.ndarray]]) -> tuple[np.ndarray, ...]:
 
 
 def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: int) -> _Sim:
-    """Run the stock ledger day by day, vectorised across pairs (arrays are day × pair)."""
+    """Run the stock ledger day by day, vectorised across pairs (arrays are day × pair).
+
+    Stock-take days and their proposed discrepancies are known in advance, so they are
+    listed before the loop; the loop itself keeps to a few array operations per day.
+    """
     T, n = out.shape
     pipe = np.zeros((T + int(pr.lead.max(initial=0)) + LEAD_JITTER[1] + 2, n), dtype=np.int32)
     onhand = np.where(pr.first_day == 0, pr.opening, 0).astype(np.int64)
@@ -293,82 +297,110 @@ def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: 
     end = np.empty((T, n), dtype=np.int32)
     inbound = np.empty((T, n), dtype=np.int32)
     adj = np.zeros((T, n), dtype=np.int32)
-    rc: list[list[np.ndarray]] = [[], [], [], [], []]  # pair, ordered, arrival, qty, emergency
-    cc: list[list[np.ndarray]] = [[], [], [], []]  # pair, day, system, discrepancy
-
-    def receipt(pairs, ordered, arrival, qty, emergency):
-        for lst, v in zip(rc, (pairs, ordered, arrival, qty, emergency), strict=True):
-            lst.append(np.broadcast_to(v, len(pairs)))
+    fd = pr.first_day
+    # stock-takes: each stocked pair is counted once a week on its weekday; a proposed
+    # discrepancy of week w applies to that week's count (listed by day, then pair)
+    d_w, d_p = pr.disc.nonzero()
+    d_t = 7 * d_w + (pr.count_wd[d_p] - wd0) % 7
+    ok = (d_t < T) & (fd[d_p] <= d_t)
+    d_t, d_p = d_t[ok], d_p[ok]
+    o = np.lexsort((d_p, d_t))
+    d_t, d_p = d_t[o], d_p[o]
+    d_val = pr.disc[d_w[ok][o], d_p].astype(np.int64)
+    d_bound = np.searchsorted(d_t, np.arange(T + 1)).tolist()
+    # receipts by segment: pairs, arrival day and quantity arrays; ordered day and
+    # emergency flag per segment (expanded after the loop)
+    rp: list[np.ndarray] = []
+    ra: list[np.ndarray] = []
+    rq: list[np.ndarray] = []
+    r_t: list[int] = []
+    r_em: list[bool] = []
 
     # first stocking of pairs that start later, ordered one lead time before their first day
-    late = np.flatnonzero(pr.first_day > 0)
-    pipe[pr.first_day[late], late] = pr.opening[late]
+    late = (fd > 0).nonzero()[0]
+    pipe[fd[late], late] = pr.opening[late]
     onorder[late] = pr.opening[late]
-    receipt(late, pr.first_day[late] - pr.lead[late], pr.first_day[late], pr.opening[late],
-            False)
+    late_ordered = fd[late] - pr.lead[late]
+    rp.append(late)
+    ra.append(fd[late])
+    rq.append(pr.opening[late])
+    r_t.append(0)
+    r_em.append(False)
     has_late = len(late) > 0
     has_plant = bool((plant.quiet_from >= 0).any())
-    count_idx = [np.flatnonzero(pr.count_wd == w) for w in range(7)]
-    review_idx = [np.flatnonzero((pr.count_wd + 1) % 7 == w) for w in range(7)]
+    if has_plant:  # (day, pair): no emergency buys and no discrepancies (planted gaps)
+        day = np.arange(T)[:, None]
+        quiet_days = (day >= plant.quiet_from) & (day < plant.hold_until)
+    # pairs reviewed on each weekday (the day after their stock-take), among stocked pairs;
+    # recomputed only on days when more pairs become stocked
+    new_day = np.zeros(T + 1, dtype=bool)
+    new_day[np.minimum(fd, T)] = True
+    review_all = [((pr.count_wd + 1) % 7 == w).nonzero()[0] for w in range(7)]
+    review_idx: list = [None] * 7
     h1 = pr.lead + REVIEW_DAYS + 2  # reorder point covers lead time + review + delay margin
     h2 = h1 + pr.cover  # order-up-to level adds a few weeks of cover
+    active = fd <= 0
+    cum_flat = cum.reshape(-1)  # views: both are C-contiguous
+    pipe_flat = pipe.reshape(-1)
     for t in range(T):
+        if has_late and new_day[t]:
+            active = fd <= t
+            review_idx = [None] * 7
         wd, wk = (wd0 + t) % 7, t // 7
         arr = pipe[t]
         x = onhand + arr - out[t]  # before the stock-take
-        quiet = ((t >= plant.quiet_from) & (t < plant.hold_until)) if has_plant else None
-        ci = count_idx[wd]
-        if has_late:
-            ci = ci[pr.first_day[ci] <= t]
-        d0 = pr.disc[wk, ci]
-        di = np.flatnonzero(d0)
-        if len(di):
-            dj = ci[di]
-            d = d0[di].astype(np.int64)
+        quiet = quiet_days[t] if has_plant else None
+        s0, s1 = d_bound[t], d_bound[t + 1]
+        if s1 > s0:
+            dj = d_p[s0:s1]
+            d = d_val[s0:s1]
             if quiet is not None:
                 d = np.where(quiet[dj], 0, d)
             # never count below 1 unit; no shrinkage found on an (almost) empty shelf
             d = np.where(d < 0, np.maximum(d, np.minimum(0, 1 - x[dj])), d)
             x[dj] += d
-            adj[t, dj] = d
-        ei = np.flatnonzero(x <= 0)
-        if len(ei) and has_late:
-            ei = ei[pr.first_day[ei] <= t]
+            adj[t][dj] = d
+        ei = ((x <= 0) & active).nonzero()[0] if has_late else (x <= 0).nonzero()[0]
         if len(ei) and quiet is not None:
             ei = ei[~quiet[ei]]
         inbound[t] = arr
         if len(ei):  # emergency buy: cover the shortfall and the coming week's sales
-            e = 1 - x[ei] + np.ceil(cum[t + 8, ei] - cum[t + 1, ei]).astype(np.int64)
+            e = 1 - x[ei] + np.ceil(cum[t + 8][ei] - cum[t + 1][ei]).astype(np.int64)
             x[ei] += e
-            inbound[t, ei] += e
-            receipt(ei, t, t, e, True)
+            inbound[t][ei] += e
+            rp.append(ei)
+            ra.append(ei)  # placeholder: an emergency buy arrives on its order day
+            rq.append(e)
+            r_t.append(t)
+            r_em.append(True)
         end[t] = x
-        if len(ci):
-            cc[0].append(ci)
-            cc[1].append(np.full(len(ci), t))
-            cc[2].append(x[ci] - adj[t, ci])
-            cc[3].append(adj[t, ci])
         onhand = x
         onorder -= arr
         # weekly purchase review, the day after the stock-take
-        ri = review_idx[wd]
-        if has_late:
-            ri = ri[pr.first_day[ri] <= t]
+        rv = review_idx[wd]
+        if rv is None:
+            ri = review_all[wd]
+            if has_late:
+                ri = ri[active[ri]]
+            # flat positions in ``cum`` of (h1, pair) and (h2, pair), shifted by t * n below
+            rv = review_idx[wd] = (ri, h1[ri] * n + ri, h2[ri] * n + ri)
+        ri, at1, at2 = rv
         if not len(ri):
             continue
-        nz = pr.noise[wk, ri]
-        c0 = cum[t, ri]
-        f1 = (cum[t + h1[ri], ri] - c0) * nz
+        nz = pr.noise[wk][ri]
+        c0 = cum[t][ri]
+        tn = t * n
+        f1 = (cum_flat[at1 + tn] - c0) * nz
         ss = np.ceil(SAFETY_Z * np.sqrt(f1)) + 1
         ip = x[ri] + onorder[ri]
-        go = np.flatnonzero(ip < f1 + ss)
+        go = (ip < f1 + ss).nonzero()[0]
         if not len(go):
             continue
         ri, nz, c0, ss, ip = ri[go], nz[go], c0[go], ss[go], ip[go]
-        f2 = (cum[t + h2[ri], ri] - c0) * nz
+        f2 = (cum_flat[at2[go] + tn] - c0) * nz
         pk = pr.pack[ri]
         q = np.ceil(np.maximum(f2 + ss - ip, 1) / pk).astype(np.int64) * pk
-        a = t + pr.lead[ri] + pr.jitter[wk, ri]
+        a = t + pr.lead[ri] + pr.jitter[wk][ri]
         if has_plant:  # planted stock-outs: cut one order, hold later ones back
             q = np.where(plant.cut_day[ri] == t, q - plant.cut_qty[ri], q)
             hold = (plant.cut_day[ri] >= 0) & (t > plant.cut_day[ri]) & (
@@ -376,12 +408,34 @@ def _simulate(out: np.ndarray, cum: np.ndarray, pr: _Pairs, plant: _Plant, wd0: 
             a = np.where(hold, plant.hold_until[ri], a)
             ok = q > 0
             ri, q, a = ri[ok], q[ok], a[ok]
-        pipe[a, ri] += q
+        pipe_flat[a * n + ri] += q
         onorder[ri] += q
-        receipt(ri, t, a, q, False)
-    r = _cat_list(rc)
-    keep = r[2] < T  # goods still under way at the end are not received yet
-    return _Sim(end, inbound, adj, tuple(v[keep] for v in r), _cat_list(cc))
+        rp.append(ri)
+        ra.append(a)
+        rq.append(q)
+        r_t.append(t)
+        r_em.append(False)
+    lens = [len(v) for v in rp]
+    r_pair, r_arr, r_qty = np.concatenate(rp), np.concatenate(ra), np.concatenate(rq)
+    r_ord = np.repeat(np.array(r_t, dtype=np.int64), lens)
+    r_ord[:len(late)] = late_ordered
+    emergency = np.repeat(np.array(r_em, dtype=bool), lens)
+    r_arr[emergency] = r_ord[emergency]
+    keep = r_arr < T  # goods still under way at the end are not received yet
+    rcpt = tuple(v[keep] for v in (r_pair, r_ord, r_arr, r_qty, emergency))
+    count_idx = [(pr.count_wd == w).nonzero()[0] for w in range(7)]
+    by_day = [count_idx[(wd0 + t) % 7] for t in range(T)]
+    c_p = np.concatenate(by_day) if T else np.zeros(0, np.int64)
+    c_t = np.repeat(np.arange(T), [len(v) for v in by_day])
+    if has_late:
+        ok = fd[c_p] <= c_t
+        c_t, c_p = c_t[ok], c_p[ok]
+    if len(c_t):
+        c_adj = adj[c_t, c_p]
+        counts = (c_p, c_t, end[c_t, c_p].astype(np.int64) - c_adj, c_adj)
+    else:
+        counts = tuple(np.zeros(0, np.int64) for _ in range(4))
+    return _Sim(end, inbound, adj, rcpt, counts)
 
 
 def _last_true(mask: np.ndarray) -> np.ndarray:
@@ -493,15 +547,25 @@ def _ledger(sim: _Sim, out: np.ndarray, first_day: np.ndarray, opening: np.ndarr
     wh_code = np.empty(N, dtype=np.int8 if len(wh_ids) < 128 else np.int32)
     p_code, w_code = p_prod.astype(prod_code.dtype), p_wh.astype(wh_code.dtype)
     prev = np.where(first_day == 0, opening, 0)  # opening stock; later pairs open at 0
-    for t in range(T):
-        a, b = off[t], off[t + 1]
-        sel = slice(None) if n_active[t] == n else first_day <= t
+    step = max(1, 2**20 // max(n, 1))  # days per chunk: bounded temporaries at any size
+    for t0 in range(0, T, step):
+        t1 = min(T, t0 + step)
+        stocked = first_day[None, :] <= np.arange(t0, t1)[:, None]  # (days, pairs)
+        flat = stocked.ravel()
+        a, b = off[t0], off[t1]
         for k, m in enumerate((sim.inbound, out, sim.adj, sim.end), start=1):
-            block[k, a:b] = m[t, sel]
-        block[0, a:b] = prev[sel]
-        prod_code[a:b] = p_code[sel]
-        wh_code[a:b] = w_code[sel]
-        prev = sim.end[t]  # 0 for pairs not stocked yet
+            np.compress(flat, m[t0:t1].ravel(), out=block[k, a:b])
+        # on_hand_start: the previous day's on_hand_end (0 for pairs not stocked yet)
+        if t0 == 0:
+            block[0, :off[1]] = prev[stocked[0]]
+            if t1 > 1:
+                np.compress(stocked[1:].ravel(), sim.end[:t1 - 1].ravel(),
+                            out=block[0, off[1]:b])
+        else:
+            np.compress(flat, sim.end[t0 - 1:t1 - 1].ravel(), out=block[0, a:b])
+        cols = stocked.nonzero()[1]
+        prod_code[a:b] = p_code[cols]
+        wh_code[a:b] = w_code[cols]
     df = pd.DataFrame(block.T, columns=["on_hand_start", "inbound", "outbound", "adjustments",
                                         "on_hand_end"], copy=False)
     for i, (name, col) in enumerate((
@@ -657,7 +721,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     detail = [f"{kd}: counted {d:+d} vs system ({s} → {s + d})"
               for kd, d, s in zip(kinds, c_disc[bad].tolist(), c_sys[bad].tolist(),
                                   strict=True)]
-    labels = [anomaly_rows("stocktake_discrepancy", "stock_takes",
+    labels = [label_spec("stocktake_discrepancy", "stock_takes",
                            takes["stock_take_id"].to_numpy()[bad], start=dates[c_day[bad]],
                            end=dates[c_day[bad]], detail=detail)]
     if planted is not None:
@@ -666,7 +730,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
                f"{int(b - a) - 1}-day sales gap (purchase order cut, later orders delayed); "
                f"restocked on {pd.Timestamp(dates[b]).date()}"
                for p, a, b in zip(sub, s1, s2, strict=True)]
-        labels.append(anomaly_rows("stock_out", "inventory", ent, start=dates[s1],
+        labels.append(label_spec("stock_out", "inventory", ent, start=dates[s1],
                                    end=dates[s2 - 1], detail=det))
     return {"inventory": inventory, "inbound_receipts": receipts, "stock_takes": takes,
-            "anomalies": pd.concat(labels, ignore_index=True)}
+            "anomalies": label_frame(labels)}

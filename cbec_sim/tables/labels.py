@@ -29,9 +29,9 @@ ANOMALIES = register(TableSpec(
 ))
 
 
-def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
-                 detail=None) -> pd.DataFrame:
-    """Label rows for ``entity_ids`` (scalars broadcast to every row)."""
+def _anomaly_rows_general(kind: str, table: str, entity_ids, *, store_id=None, start=None,
+                          end=None, detail=None) -> pd.DataFrame:
+    """Label rows for ``entity_ids`` (scalars broadcast to every row); any input."""
     ids = np.asarray(entity_ids, dtype=object).astype(str)
     n = len(ids)
 
@@ -47,3 +47,51 @@ def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None
         "detail": col(detail),
     })
     return out.astype({"kind": str, "table": str})
+
+
+def _label_str(v, n: int):
+    """A label column as :func:`anomaly_rows` infers it, or None when not a simple case."""
+    if v is None:
+        return np.full(n, None, dtype=object)
+    a = np.asarray(v, dtype=object)
+    if a.ndim == 0:
+        a = np.full(n, v, dtype=object)
+    kinds = {type(x) for x in a}
+    if len(a) != n or str not in kinds or not kinds <= {str, type(None)}:
+        return None  # all missing stays object: left to anomaly_rows
+    return pd.array(a, dtype="str")
+
+
+def _label_day(v, n: int):
+    """``pd.to_datetime`` of a label date argument, or None when not a simple case."""
+    if isinstance(v, pd.Timestamp) and v is not pd.NaT:
+        return np.full(n, v.to_datetime64())
+    if isinstance(v, pd.Series):
+        v = v.to_numpy() if v.dtype == "M8[ns]" else None
+    if isinstance(v, np.ndarray) and v.dtype == "M8[ns]" and v.shape == (n,) \
+            and not np.isnat(v).all():
+        return v
+    return None
+
+
+def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
+                 detail=None) -> pd.DataFrame:
+    """Label rows for ``entity_ids`` (scalars broadcast to every row).
+
+    Common inputs (str ids/details, ns dates) are built directly; anything else goes through
+    the general path, which gives the same frame.
+    """
+    ids = np.asarray(entity_ids, dtype=object).astype(str)
+    n = len(ids)
+    cols = (_label_str(store_id, n), _label_day(start, n), _label_day(end, n),
+            _label_str(detail, n)) if n else (None,)
+    if any(c is None for c in cols):
+        return _anomaly_rows_general(kind, table, entity_ids, store_id=store_id, start=start,
+                                     end=end, detail=detail)
+    st, s0, e0, de = cols
+    return pd.DataFrame({
+        "kind": pd.array(np.full(n, kind, dtype=object), dtype="str"),
+        "table": pd.array(np.full(n, table, dtype=object), dtype="str"),
+        "entity_id": pd.array(ids.astype(object), dtype="str"), "store_id": st,
+        "start": s0, "end": e0, "detail": de,
+    })

@@ -38,6 +38,7 @@ Planted and labelled: ``carrier_delay`` (a service's transit surges for some wee
 
 from __future__ import annotations
 
+from functools import cache
 from statistics import NormalDist
 
 import numpy as np
@@ -313,6 +314,83 @@ TRACKING_EVENTS = register(TableSpec(
 ))
 
 
+class _Unusual(Exception):
+    """A label spec outside the simple cases :func:`label_frame` assembles itself."""
+
+
+def label_frame(specs: list[dict]) -> pd.DataFrame:
+    """``pd.concat([anomaly_rows(**spec) for spec in specs], ignore_index=True)``, fast.
+
+    Same rows, values and dtypes, assembled as one table instead of one small frame per spec
+    (each spec: ``kind``, ``table``, ``entity_ids`` and optional ``store_id``, ``start``,
+    ``end``, ``detail`` as for :func:`~cbec_sim.tables.labels.anomaly_rows`). Specs outside
+    the common cases (no entity, missing or non-text values, time-zone-aware days) are passed
+    to ``anomaly_rows`` itself.
+    """
+    try:
+        return _label_frame(specs)
+    except _Unusual:
+        return pd.concat([anomaly_rows(**sp) for sp in specs], ignore_index=True)
+
+
+def label_spec(kind: str, table: str, entity_ids, **kw) -> dict:
+    """Arguments of :func:`~cbec_sim.tables.labels.anomaly_rows`, for :func:`label_frame`."""
+    return {"kind": kind, "table": table, "entity_ids": entity_ids, **kw}
+
+
+def _label_frame(specs: list[dict]) -> pd.DataFrame:
+    nat = np.iinfo(np.int64).min
+
+    def text(v, n):  # values, and whether anomaly_rows gives an object (all-None) column
+        if v is None:
+            return [None] * n, True
+        if isinstance(v, str):
+            return [v] * n, False
+        a = np.asarray(v, dtype=object)
+        if a.ndim != 1 or len(a) != n or not all(type(x) is str for x in a):
+            raise _Unusual
+        return a.tolist(), False
+
+    def day(v, n):  # int64 nanoseconds, and the unit pd.to_datetime gives the column
+        if v is None:
+            return np.full(n, nat, np.int64), "s"
+        if type(v) is pd.Timestamp and v.tz is None:
+            return np.full(n, v.as_unit("ns").value, np.int64), v.unit
+        if isinstance(v, np.ndarray) and v.dtype == "datetime64[ns]" and v.shape == (n,):
+            return v.view(np.int64), "ns"
+        raise _Unusual
+
+    cols: dict[str, list] = {k: [] for k in ("kind", "table", "entity_id", "store_id",
+                                             "detail")}
+    obj = {"store_id": False, "detail": False}
+    start, end, units = [], [], []
+    for sp in specs:
+        ids = np.asarray(sp["entity_ids"], dtype=object)
+        n = len(ids)
+        if ids.ndim != 1 or not n:
+            raise _Unusual
+        cols["kind"] += [sp["kind"]] * n
+        cols["table"] += [sp["table"]] * n
+        cols["entity_id"] += [str(x) for x in ids]
+        for k in ("store_id", "detail"):
+            vals, is_obj = text(sp.get(k), n)
+            cols[k] += vals
+            obj[k] |= is_obj
+        for lst, k in ((start, "start"), (end, "end")):
+            v, unit = day(sp.get(k), n)
+            lst.append(v)
+            units.append((k, unit))
+    out = {k: pd.array(v, dtype="str") for k, v in cols.items()}
+    for k in ("store_id", "detail"):  # a column of None in one spec makes it object
+        if obj[k]:
+            out[k] = pd.Series(np.array(cols[k], dtype=object), dtype=object)
+    for k, v in (("start", start), ("end", end)):  # concat takes the finest unit
+        unit = max((u for c, u in units if c == k), key=("s", "ms", "us", "ns").index)
+        out[k] = np.concatenate(v).view("datetime64[ns]").astype(f"datetime64[{unit}]")
+    return pd.DataFrame({k: out[k] for k in ("kind", "table", "entity_id", "store_id",
+                                             "start", "end", "detail")})
+
+
 def _snapshot_ns(ctx: Context) -> int:
     """End of the period (exclusive) as UTC nanoseconds: nothing after it exists yet."""
     return (ctx.end + pd.Timedelta(days=1)).value
@@ -321,6 +399,18 @@ def _snapshot_ns(ctx: Context) -> int:
 def build_carriers(markets: tuple[str, ...], ow_markets: list[str],
                    pw_markets: list[str]) -> pd.DataFrame:
     """Carrier services serving at least one of ``markets`` (deterministic)."""
+    return _carriers(tuple(markets), tuple(ow_markets), tuple(pw_markets))[0].copy(deep=False)
+
+
+@cache
+def _carriers(markets: tuple[str, ...], ow_markets: tuple[str, ...],
+              pw_markets: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[dict, ...], pd.DataFrame]:
+    """:func:`build_carriers` built once per process and combination of markets, with its
+    rows as dicts and the published ``carriers`` table (without the ``_`` columns).
+
+    Never modify the cached frames: hand out shallow copies (copy-on-write).
+    """
+    ow_markets, pw_markets = list(ow_markets), list(pw_markets)
     rows = []
     for c in _CARRIERS:
         if c["markets"] == ALL:
@@ -348,12 +438,35 @@ def build_carriers(markets: tuple[str, ...], ow_markets: list[str],
         })
     df = pd.DataFrame(rows)
     df.insert(0, "carrier_id", [f"C{i + 1:02d}" for i in range(len(df))])
-    return df
+    return df, tuple(df.to_dict("records")), df.drop(columns=["_lost", "_damage", "_pre"])
 
 
 def _build_warehouses(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
     """Warehouses and the warehouse of each store (index into the warehouse table)."""
-    cat = ctx.catalog
+    keys: dict[tuple[str, str, str], int] = {}  # (fulfilment, market, platform) → row
+    ful = stores["fulfilment"].astype(str).to_numpy()
+    mk = stores["market"].astype(str).to_numpy()
+    pf = stores["platform_id"].astype(str).to_numpy()
+    wh_of_store = np.where(rng.random(len(stores)) < 0.6, 0, 1)
+    for i in range(len(stores)):
+        if ful[i] == "merchant":
+            continue
+        k = (ful[i], mk[i], pf[i] if ful[i] == "platform_warehouse" else "")
+        wh_of_store[i] = keys.setdefault(k, 2 + len(keys))  # after the two domestic ones
+    return _warehouse_table(ctx.catalog, tuple(keys)).copy(deep=False), wh_of_store
+
+
+_WAREHOUSES: dict[tuple, tuple] = {}
+
+
+def _warehouse_table(cat, keys: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+    """The two domestic warehouses, then one per (fulfilment, market, platform) of ``keys``.
+
+    Cached per catalogue and key sequence; never modify the cached frame.
+    """
+    hit = _WAREHOUSES.get((id(cat), keys))
+    if hit is not None and hit[0] is cat:
+        return hit[1]
     rows = [
         dict(name="Shenzhen Bao'an Export Warehouse", warehouse_type="domestic",
              operator="company", country="CN", city="Shenzhen", tz="Asia/Shanghai",
@@ -364,41 +477,35 @@ def _build_warehouses(ctx: Context, stores: pd.DataFrame, rng: np.random.Generat
              platform_id=None, first_leg_cost_per_kg_cny=np.nan, first_leg_days=None,
              storage_fee_cny_per_cbm_month=np.nan, pick_pack_fee_cny=2.0),
     ]
-    key = {}
-    ful = stores["fulfilment"].astype(str).to_numpy()
-    mk = stores["market"].astype(str).to_numpy()
-    pf = stores["platform_id"].astype(str).to_numpy()
-    wh_of_store = np.where(rng.random(len(stores)) < 0.6, 0, 1)
-    for i in range(len(stores)):
-        if ful[i] == "merchant":
-            continue
-        m = mk[i]
-        k = (ful[i], m, pf[i] if ful[i] == "platform_warehouse" else "")
-        if k not in key:
-            region = cat.markets.loc[m, "region"]
-            leg, days = _FIRST_LEG.get(region, (10.0, 30))
-            if ful[i] == "overseas_warehouse":
-                rows.append(dict(
-                    name=f"WayPoint {_HUB.get(m, m)} Overseas Warehouse",
-                    warehouse_type="overseas_warehouse", operator="WayPoint Logistics (3PL)",
-                    country=m, city=_HUB.get(m, m), tz=cat.markets.loc[m, "tz"],
-                    platform_id=None, first_leg_cost_per_kg_cny=leg, first_leg_days=days,
-                    storage_fee_cny_per_cbm_month=180.0, pick_pack_fee_cny=8.0))
-            else:
-                pname = cat.platforms[pf[i]]["name"]
-                rows.append(dict(
-                    name=f"{pname} Fulfilment Centre {_HUB.get(m, m)}",
-                    warehouse_type="platform_warehouse", operator=pname, country=m,
-                    city=_HUB.get(m, m), tz=cat.markets.loc[m, "tz"], platform_id=pf[i],
-                    first_leg_cost_per_kg_cny=leg, first_leg_days=days,
-                    storage_fee_cny_per_cbm_month=260.0, pick_pack_fee_cny=0.0))
-            key[k] = len(rows) - 1
-        wh_of_store[i] = key[k]
-    wh = pd.DataFrame(rows)
-    country_seq = wh.groupby("country", sort=False).cumcount() + 1
-    wh.insert(0, "warehouse_id", "W" + wh["country"] + country_seq.map("{:02d}".format))
-    wh["first_leg_days"] = wh["first_leg_days"].astype("Int64")
-    return wh, wh_of_store
+    for fulfilment, m, platform in keys:
+        region = cat.markets.loc[m, "region"]
+        tz = cat.markets.loc[m, "tz"]
+        leg, days = _FIRST_LEG.get(region, (10.0, 30))
+        if fulfilment == "overseas_warehouse":
+            rows.append(dict(
+                name=f"WayPoint {_HUB.get(m, m)} Overseas Warehouse",
+                warehouse_type="overseas_warehouse", operator="WayPoint Logistics (3PL)",
+                country=m, city=_HUB.get(m, m), tz=tz,
+                platform_id=None, first_leg_cost_per_kg_cny=leg, first_leg_days=days,
+                storage_fee_cny_per_cbm_month=180.0, pick_pack_fee_cny=8.0))
+        else:
+            pname = cat.platforms[platform]["name"]
+            rows.append(dict(
+                name=f"{pname} Fulfilment Centre {_HUB.get(m, m)}",
+                warehouse_type="platform_warehouse", operator=pname, country=m,
+                city=_HUB.get(m, m), tz=tz, platform_id=platform,
+                first_leg_cost_per_kg_cny=leg, first_leg_days=days,
+                storage_fee_cny_per_cbm_month=260.0, pick_pack_fee_cny=0.0))
+    seen: dict[str, int] = {}
+    ids = []
+    for r in rows:  # W + country + running number within the country
+        seen[r["country"]] = seen.get(r["country"], 0) + 1
+        ids.append(f"W{r['country']}{seen[r['country']]:02d}")
+    cols = {"warehouse_id": ids} | {k: [r[k] for r in rows] for k in rows[0]}
+    cols["first_leg_days"] = pd.array(cols["first_leg_days"], dtype="Int64")
+    wh = pd.DataFrame(cols)
+    _WAREHOUSES[(id(cat), keys)] = (cat, wh)
+    return wh
 
 
 def _group_max(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -446,7 +553,7 @@ def _parcels(ctx: Context, orders: pd.DataFrame, oi: np.ndarray) -> dict[str, np
             "H": height, "fragile": fr}
 
 
-def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndarray,
+def _choose_carrier(rng: np.random.Generator, recs: tuple[dict, ...], direct: np.ndarray,
                     market_code: np.ndarray, markets: list[str], store_code: np.ndarray,
                     n_stores: int, value_cny: np.ndarray, p: dict[str, np.ndarray]):
     """Logit choice among direct-mail services: freight vs order value, transit, habit."""
@@ -457,7 +564,7 @@ def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndar
     weights = np.zeros((n, k))
     dims = p["L"] + p["W"] + p["H"]
     for j, c in enumerate(direct):
-        row = car.iloc[c]
+        row = recs[c]
         served = np.isin(np.asarray(markets), row["markets"].split("|"))
         ok = np.flatnonzero(served[market_code] & (p["actual"] <= row["max_weight_kg"])
                             & (dims <= row["max_dims_sum_cm"]))
@@ -468,7 +575,7 @@ def _choose_carrier(rng: np.random.Generator, car: pd.DataFrame, direct: np.ndar
         weights[ok, j] = np.exp(np.clip(u, -30, 30))
     none = weights.sum(axis=1) == 0  # too heavy for every service: send by express
     if none.any():
-        exp_j = [j for j, c in enumerate(direct) if car.iloc[c]["service_type"] == "express"]
+        exp_j = [j for j, c in enumerate(direct) if recs[c]["service_type"] == "express"]
         weights[none, exp_j[0]] = 1.0
     cum = np.cumsum(weights, axis=1)
     u = rng.random(n) * cum[:, -1]
@@ -495,24 +602,32 @@ def _to_utc(local_ns: np.ndarray, tz: str) -> np.ndarray:
 
 
 def _day_offsets(ctx: Context, tz: str, n_days: int) -> np.ndarray:
-    """UTC offset (ns) of ``tz`` at local noon of each day from the start."""
-    days = (pd.date_range(ctx.start, periods=n_days, freq="D").as_unit("ns")
+    """UTC offset (ns) of ``tz`` at local noon of each day from the start (read-only)."""
+    return _day_offsets_from(ctx.start, tz, n_days)
+
+
+@cache
+def _day_offsets_from(start: pd.Timestamp, tz: str, n_days: int) -> np.ndarray:
+    days = (pd.date_range(start, periods=n_days, freq="D").as_unit("ns")
             + pd.Timedelta(hours=12))
     loc = days.tz_localize(tz)
-    return (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).as_unit("ns").asi8
+    out = (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).as_unit("ns").asi8
+    out = np.array(out, dtype=np.int64)
+    out.flags.writeable = False
+    return out
 
 
-def _tracking_numbers(rng: np.random.Generator, car: pd.DataFrame, ci: np.ndarray):
+def _tracking_numbers(rng: np.random.Generator, recs: tuple[dict, ...], ci: np.ndarray):
     """Valid tracking numbers per carrier format (sequential serials, S10 check digits)."""
     n = len(ci)
     parts, pos = [], []
-    for c in range(len(car)):
+    for c in range(len(recs)):
         sel = np.flatnonzero(ci == c)
         if not len(sel):
             continue
         k = len(sel)
-        pre = car["_pre"].iloc[c]
-        fmt = car["tracking_format"].iloc[c]
+        pre = recs[c]["_pre"]
+        fmt = recs[c]["tracking_format"]
         if fmt.endswith("CN"):  # UPU S10: 2 letters, 8-digit serial, check digit, CN
             serial = rng.integers(10_000_000, 60_000_000) + np.arange(k)
             letter = (65 + rng.integers(0, 26, k)).astype(np.uint8)
@@ -550,7 +665,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     stores = ctx.tables["stores"].reset_index(drop=True)
     snap = _snapshot_ns(ctx)
     nat = np.iinfo(np.int64).min
-    labels: list[pd.DataFrame] = []
+    labels: list[dict] = []  # label_spec of each planted anomaly
 
     # ---- who ships what, from where -------------------------------------------------
     paid_all = _ns(orders["paid_at"])
@@ -565,7 +680,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     st_mk = stores["market"].astype(str).to_numpy()
     ow_m = [m for m in markets if m in set(st_mk[ful == "overseas_warehouse"])]
     pw_m = [m for m in markets if m in set(st_mk[ful == "platform_warehouse"])]
-    car = build_carriers(ctx.markets, ow_m, pw_m)
+    car, car_recs, carriers = _carriers(tuple(ctx.markets), tuple(ow_m), tuple(pw_m))
     wh, wh_of_store = _build_warehouses(ctx, stores, rng)
     n_st = len(stores)
     wi = wh_of_store[store_code]
@@ -584,7 +699,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     n = len(oi)
     ci = np.empty(n, np.int64)
     merch = s_ful == 0
-    ci[merch] = _choose_carrier(rng, car, direct, market_code[merch], markets,
+    ci[merch] = _choose_carrier(rng, car_recs, direct, market_code[merch], markets,
                                 store_code[merch], n_st, goods_cny[merch],
                                 {k: v[merch] for k, v in p.items()})
     name = car["name"].to_numpy()
@@ -600,7 +715,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     cost = np.empty(n)
     for c in used_carriers:
         sel = np.flatnonzero(ci == c)
-        row = car.iloc[c]
+        row = car_recs[c]
         v = rules.volumetric_weight_kg(p["L"][sel], p["W"][sel], p["H"][sel],
                                        int(row["volumetric_divisor"]))
         w = rules.chargeable_weight_kg(p["actual"][sel], v, float(row["weight_step_kg"]))
@@ -644,7 +759,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     late_ship = ship_day > ship_by
     bad_id = stores["store_id"].iloc[bad_store]
     lim = cat.platforms[str(stores["platform_id"].iloc[bad_store])]["late_shipment_rate_max"]
-    labels.append(anomaly_rows(
+    labels.append(label_spec(
         "account_health_breach", "stores", [bad_id], store_id=bad_id,
         start=pd.Timestamp(snap - 55 * NS_PER_DAY).normalize(), end=ctx.end,
         detail=f"late shipments surged (about 30% of orders slipped 2+ working days) in the "
@@ -659,7 +774,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     n = len(oi)
     del (paid_local, planned, ship_day, ship_local, md_paid, peak, p_slip, last60, surge,
          slip, extra, bump, paid_ns, s_ful, merch, fx, goods_local, keep)
-    s_type = pd.Categorical(stype, categories=SERVICE_TYPES).codes[ci]
+    s_type = np.array([SERVICE_TYPES.index(t) for t in stype], np.int8)[ci]
     ow = s_type == 3
     postal = s_type == 0
 
@@ -690,7 +805,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         d1 = d0 + 7 * weeks - 1
         hit = np.flatnonzero((ci == dc) & (ship_doy >= d0) & (ship_doy <= d1))
         T[hit] *= rng.uniform(1.6, 2.1, len(hit))
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "carrier_delay", "carriers", [car["carrier_id"].iloc[dc]],
             start=ctx.start + pd.Timedelta(days=d0), end=ctx.start + pd.Timedelta(days=d1),
             detail=f"transit times ×1.6–2.1 for parcels shipped in these {weeks} weeks "
@@ -757,12 +872,20 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- customs declared value (11.1.2); planted under-declaration -----------------
     fxr = ctx.tables["fx_rates"]
-    usd = fxr[fxr["currency"].astype(str) == "USD"].sort_values("date")
-    usd_days = usd["date"].to_numpy("datetime64[ns]").astype(np.int64)
+    cur = fxr["currency"]
+    if isinstance(cur.dtype, pd.CategoricalDtype) and "USD" in cur.cat.categories:
+        is_usd = cur.cat.codes.to_numpy() == cur.cat.categories.get_loc("USD")
+    else:
+        is_usd = (cur.astype(str) == "USD").to_numpy()
+    usd_i = np.flatnonzero(is_usd)
+    usd_days = fxr["date"].to_numpy("datetime64[ns]")[usd_i]
+    by_day = np.argsort(usd_days, kind="quicksort")  # as sort_values("date")
+    usd_days = usd_days[by_day].astype(np.int64)
+    usd_rate = fxr["cny_per_unit"].to_numpy(float)[usd_i[by_day]]
     created_day = _ns(orders["created_at"])[oi] // NS_PER_DAY * NS_PER_DAY
     u_pos = np.clip(np.searchsorted(usd_days, created_day, side="right") - 1, 0,
-                    len(usd) - 1)
-    declared = rules.round_cents(goods_cny / usd["cny_per_unit"].to_numpy(float)[u_pos])
+                    len(usd_days) - 1)
+    declared = rules.round_cents(goods_cny / usd_rate[u_pos])
     m_stores = np.flatnonzero(np.bincount(store_code[~ow], minlength=n_st))
     under = np.zeros(n, bool)
     if len(m_stores):
@@ -776,7 +899,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     # ---- ids, tracking numbers, tables ----------------------------------------------
     sid = fast_ids("SH", n, width=max(8, len(str(n))))
-    track = _tracking_numbers(rng, car, ci)
+    track = _tracking_numbers(rng, car_recs, ci)
     bad_track = rng.random(n) < rng.uniform(0.002, 0.015, n_st)[store_code]
     missing = bad_track & (rng.random(n) < 0.4)
     trunc = bad_track & ~missing
@@ -822,7 +945,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
 
     cl = cluster & is_lost
     cl_i = pa.array(np.flatnonzero(cl))
-    labels.append(anomaly_rows(
+    labels.append(label_spec(
         "lost_parcel_cluster", "shipments", pa.array(sid).take(cl_i).to_numpy(zero_copy_only=False),
         store_id=store_ids.take(cl_i).to_numpy(zero_copy_only=False),
         start=pd.Timestamp(shipped_ns[cl].min()).normalize() if cl.any() else None,
@@ -830,7 +953,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         detail="parcel lost in a cluster: one carrier × market lost ~40% of the parcels "
                "shipped over a few days"))
     if under.any():
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "under_declared", "shipments",
             pa.array(sid).take(pa.array(np.flatnonzero(under))).to_numpy(
                 zero_copy_only=False),
@@ -864,10 +987,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     events = _tracking_events(rng, sid, shipped_ns, delivered, closed, T, s_type, is_deliv,
                               lost, undeliv, returned, market_code, markets, origin, snap)
 
-    carriers = car.drop(columns=["_lost", "_damage", "_pre"])
-    return {"carriers": carriers, "warehouses": wh, "shipments": shipments,
+    return {"carriers": carriers.copy(deep=False), "warehouses": wh, "shipments": shipments,
             "tracking_events": events, "orders": out,
-            "anomalies": pd.concat(labels, ignore_index=True)}
+            "anomalies": label_frame(labels)}
 
 
 #: Scan sequence per parcel class: (event, time source, scanned in the destination market).

@@ -23,6 +23,9 @@ Every number below that is not a public fact is a simulation parameter (teaching
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -37,7 +40,7 @@ from cbec_sim.rules import (
 )
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import make_ids, take, weighted_choice_by_group
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import anomaly_rows as _anomaly_rows
 
 _CAT = catalog()
 CATEGORIES: tuple[str, ...] = tuple(_CAT.categories)
@@ -355,10 +358,62 @@ KEYWORDS = register(TableSpec(
 # Helpers
 # ---------------------------------------------------------------------------------------------
 
+_MEMO: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _memo(key: tuple, cat, fn: Callable[[], Any]) -> Any:
+    """Per-process cache of a pure function of the catalogue ``cat`` (and ``key``)."""
+    k = (*key, id(cat))
+    hit = _MEMO.get(k)
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    if len(_MEMO) > 256:
+        _MEMO.clear()
+    val = fn()
+    _MEMO[k] = (cat, val)
+    return val
+
+
+def _label_part(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
+                detail=None) -> dict[str, Any]:
+    """Arguments of one ``labels.anomaly_rows`` call, broadcast to one entry per entity;
+    a stage makes a single call for all its parts (see :func:`_label_frame`)."""
+    ids = np.asarray(entity_ids, dtype=object)
+    n = len(ids)
+
+    def col(v):
+        a = np.asarray(v, dtype=object)
+        return np.full(n, v, dtype=object) if a.ndim == 0 else a
+
+    return {"n": n, "args": (kind, table, entity_ids),
+            "kw": {"store_id": store_id, "start": start, "end": end, "detail": detail},
+            "cols": {"kind": np.full(n, kind, dtype=object),
+                     "table": np.full(n, table, dtype=object), "ids": ids,
+                     "store_id": col(store_id), "start": col(start), "end": col(end),
+                     "detail": col(detail)}}
+
+
+def _label_frame(parts: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """The anomalies rows of the non-empty ``parts``, in order (None if there are none):
+    the same frame as concatenating one ``anomaly_rows`` call per part."""
+    parts = [p for p in parts if p["n"]]
+    if not parts:
+        return None
+    c = {k: np.concatenate([p["cols"][k] for p in parts]) for k in parts[0]["cols"]}
+    return _anomaly_rows(c["kind"], c["table"], c["ids"], store_id=c["store_id"],
+                         start=c["start"], end=c["end"], detail=c["detail"])
+
+
+_DTYPES: dict[tuple[str, ...], pd.CategoricalDtype] = {}
+
+
 def _cat(labels, codes: np.ndarray, values: tuple[str, ...]) -> pd.Categorical:
     """Categorical of ``labels[codes]`` over the declared value list ``values``."""
     pos = np.array([values.index(v) for v in labels], dtype=np.int64)
-    return pd.Categorical.from_codes(pos[codes], categories=list(values))
+    dtype = _DTYPES.get(values)
+    if dtype is None:
+        dtype = _DTYPES[values] = pd.CategoricalDtype(list(values))
+    return pd.Categorical.from_codes(pos[codes], dtype=dtype)
 
 
 def _title_case(text: str) -> str:
@@ -368,6 +423,10 @@ def _title_case(text: str) -> str:
 
 def _month_index(ctx) -> tuple[pd.DatetimeIndex, int]:
     """Months covered by market_demand and the index of the world's first month."""
+    return _memo(("months", ctx.start, ctx.end), None, lambda: _month_index_calc(ctx))
+
+
+def _month_index_calc(ctx) -> tuple[pd.DatetimeIndex, int]:
     first_world = ctx.start.to_period("M").to_timestamp()
     last = ctx.end.to_period("M").to_timestamp()
     months = pd.date_range(first_world - pd.DateOffset(months=HISTORY_MONTHS), last,
@@ -377,6 +436,11 @@ def _month_index(ctx) -> tuple[pd.DatetimeIndex, int]:
 
 def _event_lift(months: pd.DatetimeIndex, markets: list[str], cat) -> np.ndarray:
     """Mean daily retail-event lift per market and month (1.0 = no event), shape (M, T)."""
+    key = ("event_lift", months[0], len(months), tuple(markets))
+    return _memo(key, cat, lambda: _event_lift_calc(months, markets, cat))
+
+
+def _event_lift_calc(months: pd.DatetimeIndex, markets: list[str], cat) -> np.ndarray:
     first = months[0].date()
     days = pd.date_range(months[0], months[-1] + pd.offsets.MonthEnd(0), freq="D")
     n_days = len(days)
@@ -398,7 +462,11 @@ def _event_lift(months: pd.DatetimeIndex, markets: list[str], cat) -> np.ndarray
 
 
 def _types(cat) -> pd.DataFrame:
-    """One row per product type with its category, noun, price and unit weight."""
+    """One row per product type with its category, noun, price and unit weight (cached)."""
+    return _memo(("types",), cat, lambda: _types_calc(cat))
+
+
+def _types_calc(cat) -> pd.DataFrame:
     hs = cat.hs_codes.drop_duplicates("product_type").reset_index(drop=True)
     t = pd.DataFrame({
         "product_type": hs["product_type"].astype(str),
@@ -412,6 +480,24 @@ def _types(cat) -> pd.DataFrame:
     t["w"] = t["price"] ** -0.7
     t["w"] = t["w"] / t.groupby("category")["w"].transform("sum")
     return t
+
+
+def _type_tables(cat, cats, types: pd.DataFrame) -> dict[str, Any]:
+    """Per-type arrays used by competitor_products (pure, cached per catalogue)."""
+    def calc():
+        attr_names, _ = _attr_table(types)
+        t_cat = (types["category"].map({c: i for i, c in enumerate(cats)}).fillna(-1)
+                 .to_numpy(int))
+        lp = np.log(types["price"].to_numpy())
+        cat_lp = pd.Series(lp * types["w"].to_numpy()).groupby(t_cat).sum()
+        return {
+            "t_cat": t_cat, "w": types["w"].to_numpy(), "price": types["price"].to_numpy(),
+            "sigma": types["sigma"].to_numpy(),
+            "attr_title": np.vectorize(_title_case, otypes=[object])(attr_names),
+            "noun_title": np.array([_title_case(x) for x in types["noun"]], dtype=object),
+            "cat_sweet": np.exp(cat_lp.reindex(range(len(cats))).to_numpy()),
+        }
+    return _memo(("type_tables", tuple(cats)), cat, calc)
 
 
 def _attr_table(types: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -461,16 +547,25 @@ def _ar1(rng: np.random.Generator, shape: tuple[int, ...], phi: float, sigma: fl
 # market_demand
 # ---------------------------------------------------------------------------------------------
 
+def _market_facts(cat, mk):
+    mkt = cat.markets.loc[mk]
+    return (mkt["demand_weight"].to_numpy(float), mkt["price_level"].to_numpy(float),
+            mkt["region"].isin(EMERGING_REGIONS).to_numpy(),
+            mkt["region"].isin(TROPICAL_REGIONS).to_numpy())
+
+
+def _asp_c(types: pd.DataFrame, cats) -> np.ndarray:
+    tp = types.assign(wp=types["w"] * types["price"] * 0.9).groupby("category")["wp"].sum()
+    return tp.reindex(cats).fillna(30.0).to_numpy()
+
+
 def _demand(ctx, rng, months, i0, cats, mk, types):
     cat = ctx.catalog
     C, M, T = len(cats), len(mk), len(months)
     par = np.array([CATEGORY_PARAMS.get(c, DEFAULT_CATEGORY_PARAMS) for c in cats])
     base, g_c, amp, peak, gift, spu, drift = (par[:, k] for k in range(7))
-    mkt = cat.markets.loc[mk]
-    weight = mkt["demand_weight"].to_numpy(float)
-    level = mkt["price_level"].to_numpy(float)
-    emerging = mkt["region"].isin(EMERGING_REGIONS).to_numpy()
-    tropical = mkt["region"].isin(TROPICAL_REGIONS).to_numpy()
+    weight, level, emerging, tropical = _memo(("demand_mkt", tuple(mk)), cat,
+                                              lambda: _market_facts(cat, mk))
     southern = np.isin(np.array(mk), list(SOUTHERN))
 
     affinity = np.exp(rng.normal(0.0, 0.3, (C, M)))
@@ -519,8 +614,7 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
     gmv = round_cents(gmv)
 
     # average selling price: unit-weighted type prices, market level, drift, event discounts
-    tp = types.assign(wp=types["w"] * types["price"] * 0.9).groupby("category")["wp"].sum()
-    asp_c = tp.reindex(cats).fillna(30.0).to_numpy()
+    asp_c = _memo(("asp_c", tuple(cats)), cat, lambda: _asp_c(types, cats))
     years = (t - i0) / 12.0
     price = (asp_c[:, None, None] * level[None, :, None] * np.exp(drift[:, None, None] * years)
              * (1.0 - 0.25 * (lift[None, :, :] - 1.0))
@@ -545,25 +639,23 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
 
     df = pd.DataFrame({
         "month": np.tile(months.to_numpy(), C * M),
-        "category": np.repeat(np.array(cats, dtype=object), M * T),
-        "market": np.tile(np.repeat(np.array(mk, dtype=object), T), C),
+        "category": _cat(cats, np.repeat(np.arange(C), M * T), CATEGORIES),
+        "market": _cat(mk, np.tile(np.repeat(np.arange(M), T), C), MARKETS),
         "search_volume": search.ravel(),
         "market_gmv_usd": gmv.ravel(),
         "units_sold": units.ravel(),
         "avg_price_usd": avg_price.ravel(),
         "n_active_sellers": sellers.ravel(),
     })
-    df["category"] = pd.Categorical(df["category"], categories=CATEGORIES)
-    df["market"] = pd.Categorical(df["market"], categories=MARKETS)
 
     seg = np.char.add(np.char.add(np.array(cats)[bc].astype(str), "|"), np.array(mk)[bm])
     labels = [
-        anomaly_rows("blue_ocean_market", "market_demand", seg,
+        _label_part("blue_ocean_market", "market_demand", seg,
                      start=months[0], end=months[-1],
                      detail=[f"{cats[c]} in {mk[m]}: annual growth {growth[c, m]:+.0%}, "
                              f"sellers ×{seller_f[c, m]:.2f} of a normal segment"
                              for c, m in zip(bc, bm, strict=True)]),
-        anomaly_rows("trend_inflection", "market_demand",
+        _label_part("trend_inflection", "market_demand",
                      np.char.add(np.char.add(np.array(cats)[ic].astype(str), "|"),
                                  np.array(mk)[im]),
                      start=months[tb], end=months[-1],
@@ -677,7 +769,7 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     s_end = np.minimum(T, ts + dur) - 1
     ent = [f"{cats[c]}|{mk[m]}|{names[brand_idx[c, m, b]]}" for c, m, b in
            zip(sc, sm, sb, strict=True)]
-    labels = [anomaly_rows(
+    labels = [_label_part(
         "competitor_surge", "competitor_sales", ent, start=cm_months[ts], end=cm_months[s_end],
         detail=[f"{e.split('|')[2]} in {e.split('|')[0]} / {e.split('|')[1]}: GMV ×{k:.1f} "
                 f"for {n} month(s)" for e, k, n in zip(ent, k_surge, s_end - ts + 1,
@@ -745,13 +837,13 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     store = first_st[pair] + (rng.random(N) * n_per[pair]).astype(np.int64)
 
     # product type, price
-    t_cat = types["category"].map({c: i for i, c in enumerate(cats)}).fillna(-1).to_numpy(int)
-    ty = weighted_choice_by_group(rng, pc, t_cat, types["w"].to_numpy())
+    tt = _type_tables(cat, cats, types)
+    t_cat = tt["t_cat"]
+    ty = weighted_choice_by_group(rng, pc, t_cat, tt["w"])
     level = dst["level"][pm]
     bidx = cst["idx"][ci, mi, bi][grp]
-    med = types["price"].to_numpy()[ty] * level
-    p_usd = med * bidx ** 0.8 * np.exp(rng.normal(0.0, 1.0, N) * types["sigma"].to_numpy()[ty]
-                                       * 0.8)
+    med = tt["price"][ty] * level
+    p_usd = med * bidx ** 0.8 * np.exp(rng.normal(0.0, 1.0, N) * tt["sigma"][ty] * 0.8)
 
     # listing age; brands that entered recently only have recent listings
     end = ctx.end.normalize()
@@ -774,17 +866,15 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     use = np.arange(N_ATTR)[None, :] < k[:, None]
     n_hot = (np.where(use, flag, 0) > 0).sum(axis=1)
     n_cold = (np.where(use, flag, 0) < 0).sum(axis=1)
-    chosen_t = np.take_along_axis(np.vectorize(_title_case, otypes=[object])(attr_names)[ty],
-                                  order, 1)
-    attrs = pd.Series(chosen[:, 0], dtype=object)
-    words = pd.Series(chosen_t[:, 0], dtype=object)
+    chosen_t = np.take_along_axis(tt["attr_title"][ty], order, 1)
+    attrs = chosen[:, 0].astype(object)
+    words = chosen_t[:, 0].astype(object)
     for j in range(1, 4):
         has = use[:, j]
-        attrs = attrs.where(~has, attrs + ";" + pd.Series(chosen[:, j], dtype=object))
+        attrs = np.where(has, attrs + ";" + chosen[:, j], attrs)
         if j < 2:
-            words = words.where(~has, words + " " + pd.Series(chosen_t[:, j], dtype=object))
-    noun_t = np.array([_title_case(x) for x in types["noun"]], dtype=object)[ty]
-    title = pd.Series(bnames[brand[grp]]) + " " + words + " " + pd.Series(noun_t)
+            words = np.where(has, words + " " + chosen_t[:, j], words)
+    title = bnames[brand[grp]] + " " + words + " " + tt["noun_title"][ty]
 
     # quality and demand: sweet-spot price band, rating, hot attributes, video, age
     top = cst["rank_top"][ci, mi, bi][grp]
@@ -795,9 +885,7 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     # best-selling price band: demand peaks a little below the type's typical price and,
     # more broadly, around the category's unit-weighted typical price
     sweet = med * 0.85
-    lp = np.log(types["price"].to_numpy())
-    cat_lp = pd.Series(lp * types["w"].to_numpy()).groupby(t_cat).sum()
-    cat_sweet = np.exp(cat_lp.reindex(range(len(cats))).to_numpy())[pc] * level * 0.9
+    cat_sweet = tt["cat_sweet"][pc] * level * 0.9
     attract = (np.exp(-np.log(p_usd / sweet) ** 2 / (2 * 0.18**2))
                * np.exp(-np.log(p_usd / cat_sweet) ** 2 / (2 * 0.4**2))
                * np.exp(2.0 * (rating - 4.3)) * (1 + 0.3 * n_hot) * (1 - 0.15 * n_cold)
@@ -848,8 +936,8 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
         "market": _cat(mk, pm, MARKETS),
         "category": _cat(cats, pc, CATEGORIES),
         "product_type": _cat(types["product_type"], ty, PRODUCT_TYPES),
-        "title": title.to_numpy(dtype=object),
-        "attributes": attrs.to_numpy(dtype=object),
+        "title": title,
+        "attributes": attrs,
         "price": price,
         "currency": pd.Categorical(cur[pm], categories=CURRENCIES),
         "price_usd": price_usd,
@@ -864,11 +952,11 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
               "platform_id", "title", "attributes"):
         df[c] = df[c].astype(str)
     labels = [
-        anomaly_rows("price_dumping", "competitor_products", ids[dump], start=end, end=end,
+        _label_part("price_dumping", "competitor_products", ids[dump], start=end, end=end,
                      detail=[f"price {p:.2f} USD ≈ {p / m_:.0%} of the type's typical price "
                              f"in {mk_arr[k_]}" for p, m_, k_ in
                              zip(price_usd[dump], med[dump], pm[dump], strict=True)]),
-        anomaly_rows("review_inflation", "competitor_products", ids[fake], start=end, end=end,
+        _label_part("review_inflation", "competitor_products", ids[fake], start=end, end=end,
                      detail="review_count inflated ×8–20 relative to sales, rating pushed to "
                             "≥4.8 (suspected review brushing)"),
     ]
@@ -906,8 +994,8 @@ def _keyword_list(cat, types: pd.DataFrame) -> pd.DataFrame:
                                        "keyword_type", "attribute", "aj"])
 
 
-def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
-    cat = ctx.catalog
+def _keyword_frame(cat, cats, mk, types) -> dict[str, Any]:
+    """The world's keyword rows (keyword × market) without random parts (cached)."""
     base = _keyword_list(cat, types)
     all_m = cat.market_codes
     K, Ma = len(base), len(all_m)
@@ -919,8 +1007,27 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
     mi = np.repeat(np.arange(M), K)
     ci = kw["category"].map({c: i for i, c in enumerate(cats)}).to_numpy()
     ti = kw["ti"].to_numpy()
-    aj = kw["aj"].to_numpy()
     kind = kw["keyword_type"].to_numpy()
+    return {
+        "n": len(kw), "mi": mi, "ci": ci, "ti": ti, "aj": kw["aj"].to_numpy(), "kind": kind,
+        "keyword_id": kw["keyword_id"].astype(str), "keyword": kw["keyword"].astype(str),
+        "attribute": pd.Series(kw["attribute"].to_numpy(dtype=object)).astype("str"),
+        # pandas objects (not bare arrays) so that copy-on-write protects the cache
+        "market": pd.Series(_cat(mk, mi, MARKETS)),
+        "category": pd.Series(_cat(cats, ci, CATEGORIES)),
+        "product_type": pd.Series(_cat(types["product_type"], ti, PRODUCT_TYPES)),
+        "keyword_type": pd.Series(pd.Categorical(kind, categories=["head", "mid", "long_tail"])),
+        "is_long_tail": kind == "long_tail",
+        "is_head": kind == "head", "is_mid": kind == "mid",
+    }
+
+
+def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
+    cat = ctx.catalog
+    kf = _memo(("keywords", tuple(cats), tuple(mk)), cat,
+               lambda: _keyword_frame(cat, cats, mk, types))
+    n_kw = kf["n"]
+    mi, ci, ti, aj, kind = kf["mi"], kf["ci"], kf["ti"], kf["aj"], kf["kind"]
 
     # category × market searches: last 12 months and the 12 before
     search = dst["search"]
@@ -932,45 +1039,45 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
 
     g = np.where(aj >= 0, attr_g[ti, np.maximum(aj, 0)], 0.0)
     pop = np.where(aj >= 0, (1.0 + np.maximum(aj, 0)) ** -0.7, 1.0) * np.exp(g)
-    kind_share = np.select([kind == "head", kind == "mid"], [0.40, 0.45], 0.04)
+    is_head, is_mid = kf["is_head"], kf["is_mid"]
+    kind_share = np.select([is_head, is_mid], [0.40, 0.45], 0.04)
     kk = pd.DataFrame({"c": ci, "m": mi, "t": ti, "k": kind, "pop": pop})
     pop_sum = kk.groupby(["m", "t", "k"])["pop"].transform("sum").to_numpy()
     tw = types["w"].to_numpy()[ti]
-    share = 0.55 * tw * kind_share * pop / pop_sum * np.exp(rng.normal(0.0, 0.3, len(kw)))
+    share = 0.55 * tw * kind_share * pop / pop_sum * np.exp(rng.normal(0.0, 0.3, n_kw))
     vol = np.rint(last12[ci, mi] * share).astype(np.int64)
     yoy = (last12[ci, mi] / np.maximum(prev12[ci, mi], 1.0)) * np.exp(
-        g + rng.normal(0.0, 0.08, len(kw)))
+        g + rng.normal(0.0, 0.08, n_kw))
     prev = np.rint(vol / yoy).astype(np.int64)
     trend = keyword_trend(vol, prev)
 
-    comp = (np.select([kind == "head", kind == "mid"], [0.8, 0.58], 0.3)
-            + 0.1 * dens[ci, mi] + rng.normal(0.0, 0.08, len(kw)))
+    comp = (np.select([is_head, is_mid], [0.8, 0.58], 0.3)
+            + 0.1 * dens[ci, mi] + rng.normal(0.0, 0.08, n_kw))
     comp = np.round(np.clip(comp, 0.01, 0.99), 3)
     level = dst["level"][mi]
     # suggested CPC: break-even bid (price × conversion × target ACoS) scaled by competition;
     # conversion ~8% (head terms convert worse than specific ones) and ACoS 30% are
     # teaching values
-    cvr = np.select([kind == "head", kind == "mid"], [0.06, 0.08], 0.10)
+    cvr = np.select([is_head, is_mid], [0.06, 0.08], 0.10)
     cpc = (breakeven_cpc(types["price"].to_numpy()[ti] * level, cvr, 0.30)
-           * (0.4 + comp) * np.exp(rng.normal(0.0, 0.25, len(kw))))
+           * (0.4 + comp) * np.exp(rng.normal(0.0, 0.25, n_kw)))
     cpc = round_cents(np.clip(cpc, 0.05, 15.0))
 
     out = pd.DataFrame({
-        "keyword_id": kw["keyword_id"].astype(str),
-        "keyword": kw["keyword"].astype(str),
-        "market": _cat(mk, mi, MARKETS),
-        "category": _cat(cats, ci, CATEGORIES),
-        "product_type": _cat(types["product_type"], ti, PRODUCT_TYPES),
-        "keyword_type": pd.Categorical(kind, categories=["head", "mid", "long_tail"]),
-        "attribute": kw["attribute"].to_numpy(dtype=object),
-        "is_long_tail": kind == "long_tail",
+        "keyword_id": kf["keyword_id"],
+        "keyword": kf["keyword"],
+        "market": kf["market"],
+        "category": kf["category"],
+        "product_type": kf["product_type"],
+        "keyword_type": kf["keyword_type"],
+        "attribute": kf["attribute"],
+        "is_long_tail": kf["is_long_tail"].copy(),
         "search_volume": vol,
         "search_volume_prev_year": prev,
         "trend": pd.Categorical(trend, categories=["rising", "stable", "declining"]),
         "competition": comp,
         "suggested_cpc_usd": cpc,
     })
-    out["attribute"] = out["attribute"].astype("str")
     return out
 
 
@@ -990,7 +1097,7 @@ def build(ctx) -> dict[str, pd.DataFrame]:
     demand, lab_d, dst = _demand(ctx, r_dem, months, i0, cats, mk, types)
     sales, lab_s, cst = _competitor_sales(ctx, r_comp, months, i0, cats, mk, dst)
 
-    attr_names, flags = _attr_table(types)
+    attr_names, flags = _memo(("attr_table",), cat, lambda: _attr_table(types))
     # attribute popularity growth (log per year): rising, stable or fading
     attr_g = np.where(flags > 0, r_attr.uniform(0.35, 0.7, flags.shape),
                       np.where(flags < 0, r_attr.uniform(-0.5, -0.25, flags.shape),
@@ -1002,7 +1109,7 @@ def build(ctx) -> dict[str, pd.DataFrame]:
     out = {"market_demand": demand, "competitor_sales": sales, "keywords": kws}
     if prods is not None:
         out["competitor_products"] = prods
-    labels = [x for x in lab_d + lab_s + lab_p if len(x)]
-    if labels:
-        out["anomalies"] = pd.concat(labels, ignore_index=True)
+    labels = _label_frame(lab_d + lab_s + lab_p)
+    if labels is not None:
+        out["anomalies"] = labels
     return out

@@ -43,6 +43,7 @@ from cbec_sim.tables._util import take as _str_take
 from cbec_sim.tables._util import weighted_choice_by_group
 from cbec_sim.tables.customers import CHANNELS
 from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.market import _label_frame, _label_part
 
 # --------------------------------------------------------------------------- vocabulary
 C_ORG, C_ADS, C_SOC, C_LIVE, C_EMAIL, C_DIRECT, C_AFF = range(7)
@@ -302,40 +303,66 @@ TRAFFIC_DAILY = register(TableSpec(
 
 
 # --------------------------------------------------------------------------- helpers
+_STORE_FRAME: list = []  # [(key, stores table, frame)]: the last world's store frame
+
+
 def _store_frame(ctx: Context) -> pd.DataFrame:
-    """Stores with the derived facts this module needs (positional index = store index)."""
+    """Stores with the derived facts this module needs (positional index = store index).
+
+    Several stages of one world ask for it; it is rebuilt only when the stores table (the same
+    object), the catalogue or the world's size and period change.
+    """
     st = ctx.tables["stores"]
+    key = (id(st), id(ctx.catalog), ctx.start, ctx.n_days, ctx.n_orders)
+    if _STORE_FRAME and _STORE_FRAME[0][0] == key and _STORE_FRAME[0][1] is st:
+        return _STORE_FRAME[0][2].copy(deep=False)
+    out = _store_frame_calc(ctx, st)
+    _STORE_FRAME[:] = [(key, st, out)]
+    return out.copy(deep=False)
+
+
+def _store_frame_calc(ctx: Context, st: pd.DataFrame) -> pd.DataFrame:
     cat = ctx.catalog
-    out = pd.DataFrame({
-        "store_id": st["store_id"].astype(str).to_numpy(),
-        "platform_id": st["platform_id"].astype(str).to_numpy(),
-        "market": st["market"].astype(str).to_numpy(),
-    })
-    out["model"] = (st["model"].astype(str).to_numpy() if "model" in st
-                    else [cat.platforms[p]["model"] for p in out["platform_id"]])
-    out["currency"] = (st["currency"].astype(str).to_numpy() if "currency" in st
-                       else cat.markets.loc[out["market"], "currency"].to_numpy())
-    out["tz"] = cat.markets.loc[out["market"], "tz"].to_numpy()
-    out["price_level"] = cat.markets.loc[out["market"], "price_level"].to_numpy(float)
+    n = len(st)
+    store_id = st["store_id"].astype(str).to_numpy()
+    platform = st["platform_id"].astype(str).to_numpy()
+    market = st["market"].astype(str).to_numpy()
+    model = (st["model"].astype(str).to_numpy() if "model" in st
+             else np.array([cat.platforms[p]["model"] for p in platform], dtype=object))
+    mi = cat.markets.index.get_indexer(market)
+    if (mi < 0).any():
+        raise KeyError(f"unknown market(s) {sorted(set(market[mi < 0]))}")
+    currency = (st["currency"].astype(str).to_numpy() if "currency" in st
+                else cat.markets["currency"].to_numpy()[mi])
     # local currency units per USD (static reference rates; plans are set in advance)
-    out["per_usd"] = (cat.fx.loc["USD", "cny"]
-                      / cat.fx.loc[out["currency"], "cny"].to_numpy(float))
+    ci = cat.fx.index.get_indexer(currency)
+    if (ci < 0).any():
+        raise KeyError(f"unknown currencies {sorted(set(currency[ci < 0]))}")
     if "open_date" in st:
         od = (pd.to_datetime(st["open_date"]).to_numpy() - ctx.start.to_datetime64())
-        out["open_day"] = np.clip(od.astype("timedelta64[D]").astype(np.int64), 0,
-                                  ctx.n_days - 1)
+        open_day = np.clip(od.astype("timedelta64[D]").astype(np.int64), 0, ctx.n_days - 1)
     else:
-        out["open_day"] = 0
-    w = (st["size_weight"].to_numpy(float) if "size_weight" in st else np.ones(len(st)))
-    w = np.where(out["model"] == "B2C", w, 0.0)
-    active = ctx.n_days - out["open_day"].to_numpy()
-    out["exp_daily"] = ctx.n_orders * w / max(w.sum(), 1e-12) / active
-    out["focus"] = (st["category_focus"].astype(str).to_numpy() if "category_focus" in st
-                    else "")
-    mob = np.array([MOBILE_SHARE.get(m, 0.7) for m in out["market"]])
-    out["mobile_logit"] = (np.log(mob / (1 - mob))
-                           + TIKTOK_MOBILE_SHIFT * (out["platform_id"] == "tiktok_shop"))
-    return out
+        open_day = np.zeros(n, dtype=np.int64)
+    w = (st["size_weight"].to_numpy(float) if "size_weight" in st else np.ones(n))
+    w = np.where(model == "B2C", w, 0.0)
+    active = ctx.n_days - open_day
+    mob = np.array([MOBILE_SHARE.get(m, 0.7) for m in market])
+    return pd.DataFrame({
+        "store_id": store_id,
+        "platform_id": platform,
+        "market": market,
+        "model": model,
+        "currency": currency,
+        "tz": cat.markets["tz"].to_numpy()[mi],
+        "price_level": cat.markets["price_level"].to_numpy(float)[mi],
+        "per_usd": cat.fx.loc["USD", "cny"] / cat.fx["cny"].to_numpy(float)[ci],
+        "open_day": open_day,
+        "exp_daily": ctx.n_orders * w / max(w.sum(), 1e-12) / active,
+        "focus": (st["category_focus"].astype(str).to_numpy() if "category_focus" in st
+                  else np.full(n, "", dtype=object)),
+        "mobile_logit": (np.log(mob / (1 - mob))
+                         + TIKTOK_MOBILE_SHIFT * (platform == "tiktok_shop")),
+    })
 
 
 def _mix(platform: str) -> np.ndarray:
@@ -394,10 +421,16 @@ def _local_to_utc(ctx: Context, stores: pd.DataFrame, pos: np.ndarray, day: np.n
     (DST switches happen between 01:00 and 03:00 local), which is all this module schedules.
     """
     zc, zones = pd.factorize(stores["tz"].to_numpy(), sort=True)
-    noon = ctx.days + pd.Timedelta(hours=12)
-    off = np.empty((len(zones), ctx.n_days), dtype=np.int64)
-    for k, zone in enumerate(zones):  # a handful of time zones
-        off[k] = noon.asi8 - noon.tz_localize(zone).tz_convert("UTC").tz_localize(None).asi8
+    key = ("noon", ctx.start.value, ctx.n_days, tuple(zones))
+    off = _OFFSET_CACHE.get(key)
+    if off is None:
+        noon = ctx.days + pd.Timedelta(hours=12)
+        off = np.empty((len(zones), ctx.n_days), dtype=np.int64)
+        for k, zone in enumerate(zones):  # a handful of time zones
+            off[k] = noon.asi8 - noon.tz_localize(zone).tz_convert("UTC").tz_localize(None).asi8
+        if len(_OFFSET_CACHE) > 64:
+            _OFFSET_CACHE.clear()
+        _OFFSET_CACHE[key] = off
     ns = (ctx.start.value + day.astype(np.int64) * 86_400 * 10**9
           + minute.astype(np.int64) * 60 * 10**9 - off[zc[pos], day])
     return pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC") if len(ns) else \
@@ -575,7 +608,7 @@ def _promotions(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
         df.loc[pick, "end"] = np.minimum(df.loc[pick, "end"].to_numpy(),
                                          df.loc[pick, "start"].to_numpy()
                                          + rng.integers(0, 3, len(pick)))
-        labels.append(anomaly_rows(
+        labels.append(_label_part(
             "promo_misconfig", "promotions", df.loc[pick, "promotion_id"],
             store_id=df.loc[pick, "store_id"].to_numpy(),
             start=_day_dates(ctx, df.loc[pick, "start"].to_numpy()),
@@ -593,10 +626,14 @@ def _promotions(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
     prefix = np.where(rng.random(n) < 0.5, season, generic[rng.integers(0, len(generic), n)])
     alnum = np.array(list("ABCDEFGHJKMNPQRSTUVWXYZ23456789"))
     tail = rng.integers(0, len(alnum), (n, 3))
+    tails = ["".join(x) for x in alnum[tail].tolist()]
+    prefix = prefix.tolist()
+    years = years.tolist()
     names, codes = [], []
     for i, (t, e, pct, thr, off, cur) in enumerate(zip(
-            df["promo_type"], df["event"], df["discount_pct"], df["threshold_amount"],
-            df["amount_off"], df["currency"], strict=True)):
+            df["promo_type"].tolist(), df["event"].tolist(), df["discount_pct"].tolist(),
+            df["threshold_amount"].tolist(), df["amount_off"].tolist(),
+            df["currency"].tolist(), strict=True)):
         if t == "platform_event":
             names.append(f"{EVENT_NAMES.get(e, e)} {years[i]} – {round(pct * 100)}% off")
         elif t == "discount":
@@ -609,7 +646,7 @@ def _promotions(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
             names.append(f"Coupon {off:g} {cur} off" + ("" if np.isnan(thr)
                                                          else f" over {thr:g}"))
         if t == "coupon":
-            codes.append(f"{prefix[i]}{min(int(off), 9999)}{''.join(alnum[tail[i]])}")
+            codes.append(f"{prefix[i]}{min(int(off), 9999)}{tails[i]}")
         else:
             codes.append(None)
     df["name"] = names
@@ -650,15 +687,22 @@ def _store_assortment(ctx: Context, b2c: pd.DataFrame) -> tuple[list[set], list[
     types: list[set] = [set() for _ in range(len(b2c))]
     lst, prod = ctx.tables.get("listings"), ctx.tables.get("products")
     if lst is not None and prod is not None and len(lst):
-        pair = pd.DataFrame({"s": _codes(lst["store_id"], b2c["store_id"]),
-                             "p": _codes(lst["product_id"], prod["product_id"])})
-        pair = pair[(pair["s"] >= 0) & (pair["p"] >= 0)].drop_duplicates()
-        pc = np.asarray(prod["category"], dtype=object)[pair["p"].to_numpy()]
-        pt = (np.asarray(prod["product_type"], dtype=object)[pair["p"].to_numpy()]
-              if "product_type" in prod else np.full(len(pair), ""))
-        for si, c, t in zip(pair["s"].to_numpy(), pc, pt, strict=True):
-            cats[si].add(c)
-            types[si].add(t)
+        # (store, product) pairs → distinct (store, category) and (store, type) pairs
+        s_ = _codes(lst["store_id"], b2c["store_id"])
+        p_ = _codes(lst["product_id"], prod["product_id"])
+        ok = (s_ >= 0) & (p_ >= 0)
+        s_, p_ = s_[ok], p_[ok]
+        for col, out in (("category", cats), ("product_type", types)):
+            if col in prod:
+                code, uni = pd.factorize(np.asarray(prod[col], dtype=object))
+                code = code[p_]
+            else:
+                code, uni = np.zeros(len(p_), dtype=np.int64), np.array([""], dtype=object)
+            m = max(len(uni), 1) + 1
+            key = np.unique(s_.astype(np.int64) * m + (code + 1))
+            uni = np.asarray(uni, dtype=object)
+            for si, cc in zip((key // m).tolist(), (key % m - 1).tolist(), strict=True):
+                out[si].add(uni[cc] if cc >= 0 else np.nan)
     return cats, types
 
 
@@ -681,8 +725,9 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
     cpc_usd = np.where(np.isfinite(cpc_usd) & (cpc_usd > 0), cpc_usd, 0.8)
     vol = np.where(np.isfinite(vol) & (vol > 0), vol, 100.0)
     store_cats, store_types = _store_assortment(ctx, b2c)
-    cat_pos = pd.Index(cat_uni)
-    type_pos = pd.Index(type_uni)
+    cat_pos = {c: i for i, c in enumerate(cat_uni)}
+    type_pos = {t: i for i, t in enumerate(type_uni)}
+    med_cpc: dict[str, float] = {}
     # bids: sellers bid so that cost per order ≈ target ACoS × expected order value, where
     # cost per order = CPC ÷ CVR and CPC ≈ 0.78 × bid (second-price auction)
     aov = _expected_aov(ctx, b2c)
@@ -696,12 +741,12 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
         r = {c: v[pos] for c, v in cols.items()}
         in_market = by_market.get(r["market"], np.array([], dtype=np.int64))
         want_t = np.zeros(len(type_uni) + 1, bool)
-        want_t[type_pos.get_indexer(list(store_types[pos]))] = True
+        want_t[np.array([type_pos.get(t, -1) for t in store_types[pos]], dtype=np.int64)] = True
         want_t[-1] = False
         pool = in_market[want_t[type_code[in_market]]]
         if len(pool) < 8:
             want_c = np.zeros(len(cat_uni) + 1, bool)
-            want_c[cat_pos.get_indexer(list(store_cats[pos]))] = True
+            want_c[np.array([cat_pos.get(c, -1) for c in store_cats[pos]], dtype=np.int64)] = True
             want_c[-1] = False
             pool = in_market[want_c[cat_code[in_market]]]
         if len(pool) < 3:
@@ -744,18 +789,26 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
             pick = rng.choice(pool, n_k, replace=False, p=w / w.sum())
             mt = rng.choice(MATCH_TYPES, n_k, p=mt_p)
             mfac = np.select([mt == "exact", mt == "phrase"], [1.1, 1.0], 0.85)
-            rel = np.clip(cpc_usd[pick] / np.median(cpc_usd[in_market]), 0.4, 3.0)
+            if r["market"] not in med_cpc:
+                med_cpc[r["market"]] = np.median(cpc_usd[in_market])
+            rel = np.clip(cpc_usd[pick] / med_cpc[r["market"]], 0.4, 3.0)
             bid = base_bid[pos] * np.sqrt(rel) * mfac * rng.uniform(0.85, 1.2, n_k)
             bid = round_cents(np.maximum(bid, np.maximum(cpc_usd[pick] * 0.5, 0.05)
                                          * r["per_usd"]))
             camps.append((pos, ctype, targ, a, b, status, j + 1))
-            aks.append(pd.DataFrame({"camp": len(camps) - 1, "pos": pos, "kw": pick,
-                                     "match_type": mt, "bid": bid}))
+            aks.append((len(camps) - 1, pos, pick, mt, bid))
     if not camps:
         return _empty(AD_CAMPAIGNS), _empty(AD_KEYWORDS), []
     c = pd.DataFrame(camps, columns=["pos", "campaign_type", "targeting", "a", "b", "status",
                                      "k"])
-    k = pd.concat(aks, ignore_index=True)
+    n_per = [len(x[2]) for x in aks]
+    k = pd.DataFrame({
+        "camp": np.repeat(np.array([x[0] for x in aks], dtype=np.int64), n_per),
+        "pos": np.repeat(np.array([x[1] for x in aks], dtype=np.int64), n_per),
+        "kw": np.concatenate([x[2] for x in aks]),
+        "match_type": np.concatenate([x[3] for x in aks]).astype(object),
+        "bid": np.concatenate([x[4] for x in aks]),
+    })
     nc, nk = len(c), len(k)
     c["campaign_id"] = make_ids("CP", nc, width=5)
     k["ad_keyword_id"] = make_ids("AK", nk, width=6)
@@ -781,7 +834,7 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
         n_w = min(len(cand), max(1, round(0.03 * nk)))
         waste = np.sort(rng.choice(cand, n_w, replace=False, p=wt / wt.sum()))
         ci = k["camp"].to_numpy()[waste]
-        labels.append(anomaly_rows(
+        labels.append(_label_part(
             "ad_waste", "ad_keywords", k["ad_keyword_id"].to_numpy()[waste],
             store_id=k["store_id"].to_numpy()[waste],
             start=_day_dates(ctx, c["a"].to_numpy()[ci]),
@@ -929,6 +982,28 @@ def _social_posts(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) -> 
     return df[[c.name for c in SOCIAL_POSTS.columns]]
 
 
+_DROP_DAYS_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _drop_days(ctx: Context, m: str) -> np.ndarray:
+    """Days a traffic drop may start in market ``m``: away from retail peaks (pure, cached)."""
+    peaks = ctx.catalog.markets["peaks"]
+    n_days = ctx.n_days
+    key = (ctx.start, n_days, m, tuple(peaks[m]))
+    ok = _DROP_DAYS_CACHE.get(key)
+    if ok is None:
+        pt = peak_table(ctx.days, {m: list(peaks[m])})
+        bad = np.zeros(n_days + 20, bool)
+        for d in (pt["date"] - ctx.start).dt.days:
+            bad[max(0, d - 10):d + 4] = True
+        ok = np.flatnonzero(~bad[:n_days])
+        ok = ok[(ok >= 14) & (ok <= n_days - 21)]
+        if len(_DROP_DAYS_CACHE) > 256:
+            _DROP_DAYS_CACHE.clear()
+        _DROP_DAYS_CACHE[key] = ok
+    return ok
+
+
 def _traffic_drops(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) -> list:
     n_days = ctx.n_days
     if n_days < 42 or not len(b2c):
@@ -936,19 +1011,12 @@ def _traffic_drops(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) ->
     n = max(1, len(b2c) // 40)
     w = b2c["exp_daily"].to_numpy() + 1e-9
     pos = np.sort(rng.choice(len(b2c), n, replace=False, p=w / w.sum()))
-    peaks = ctx.catalog.markets["peaks"]
     starts = []
     for p in pos:  # avoid retail peaks so the drop is not masked by an event
-        m = b2c["market"].iloc[p]
-        pt = peak_table(ctx.days, {m: list(peaks[m])})
-        bad = np.zeros(n_days + 20, bool)
-        for d in (pt["date"] - ctx.start).dt.days:
-            bad[max(0, d - 10):d + 4] = True
-        ok = np.flatnonzero(~bad[:n_days])
-        ok = ok[(ok >= 14) & (ok <= n_days - 21)]
+        ok = _drop_days(ctx, b2c["market"].iloc[p])
         starts.append(int(rng.choice(ok)) if len(ok) else int(rng.integers(14, n_days - 20)))
     starts = np.array(starts)
-    return [anomaly_rows(
+    return [_label_part(
         "traffic_drop", "traffic_daily", b2c["store_id"].to_numpy()[pos],
         store_id=b2c["store_id"].to_numpy()[pos], start=_day_dates(ctx, starts),
         end=_day_dates(ctx, starts + 6),
@@ -969,8 +1037,13 @@ def build_plan(ctx: Context) -> dict[str, pd.DataFrame]:
     out = {"promotions": promos, "ad_campaigns": camps, "ad_keywords": akw,
            "live_sessions": live, "social_posts": posts}
     labels = lab_p + lab_a + lab_t
-    if labels:
-        out["anomalies"] = pd.concat(labels, ignore_index=True)
+    if all(x["n"] for x in labels):  # one anomaly_rows call for all parts
+        lab = _label_frame(labels)
+        if lab is not None:
+            out["anomalies"] = lab
+    else:  # empty parts take part in the concatenation's dtypes: keep it as it was
+        out["anomalies"] = pd.concat([anomaly_rows(*x["args"], **x["kw"]) for x in labels],
+                                     ignore_index=True)
     return out
 
 
@@ -1331,8 +1404,7 @@ def _ads_daily(ctx, rng, st, ov):
     # the daily budget caps spend (the platform stops serving; effective CPC falls)
     budget_c = to_cents(camps["daily_budget"].to_numpy(float))[ci][akr]
     cd = ci[akr].astype(np.int64) * (n_days + 1) + day
-    u, inv = np.unique(cd, return_inverse=True)
-    cd_sum = np.bincount(inv, weights=spend_c, minlength=len(u))[inv]
+    cd_sum = np.bincount(cd, weights=spend_c)[cd]  # spend per (campaign, day)
     over = cd_sum > budget_c
     spend_c = np.where(over, np.floor(spend_c * budget_c / np.maximum(cd_sum, 1)), spend_c)
     spend_c = np.where(wr, np.maximum(spend_c, 1), spend_c)
@@ -1521,7 +1593,9 @@ def _complete_posts(ctx, rng, st, ov):
     ps = _codes(posts["store_id"], st["store_id"])
     spend_usd = posts["spend"].to_numpy(float) / st["per_usd"].to_numpy()[ps]
     sns = np.asarray(posts["sns_platform"], dtype=object)
-    base_reach = (np.array([_REACH_MEDIAN[x] for x in sns]) * rng.lognormal(0, 0.8, n)
+    sns_u, sns_i = np.unique(sns, return_inverse=True)
+    base_reach = (np.array([_REACH_MEDIAN[x] for x in sns_u])[sns_i]
+                  * rng.lognormal(0, 0.8, n)
                   + spend_usd * rng.uniform(80, 250, n))  # paid reach ≈ CPM $4–12
     link_ctr = np.where(sns == "blog", 0.04, rng.uniform(0.004, 0.015, n))
     cvr = rng.lognormal(np.log(0.02), 0.4, n)
