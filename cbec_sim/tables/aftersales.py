@@ -45,7 +45,7 @@ from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, fast_ids, join_str, parent_index, str_series
 from cbec_sim.tables._util import ns as _ns
-from cbec_sim.tables.logistics import label_frame, label_spec
+from cbec_sim.tables.labels import label_frame, label_spec
 from cbec_sim.tables.orders import STATUSES as ORDER_STATUSES
 
 NS_HOUR = 3_600 * 10**9

@@ -57,7 +57,7 @@ from cbec_sim.context import Context
 from cbec_sim.rules import round_cents
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, fast_ids
-from cbec_sim.tables.logistics import label_frame, label_spec
+from cbec_sim.tables.labels import label_frame, label_spec
 
 INBOUND_TYPES = ("regular", "emergency")
 DISCREPANCY_KINDS = ("shrinkage", "mis_pick", "receiving_error")

@@ -95,3 +95,80 @@ def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None
         "entity_id": pd.array(ids.astype(object), dtype="str"), "store_id": st,
         "start": s0, "end": e0, "detail": de,
     })
+
+
+class _Unusual(Exception):
+    """A label spec outside the simple cases :func:`label_frame` assembles itself."""
+
+
+def label_frame(specs: list[dict]) -> pd.DataFrame:
+    """``pd.concat([anomaly_rows(**spec) for spec in specs], ignore_index=True)``, fast.
+
+    Same rows, values and dtypes, assembled as one table instead of one small frame per spec
+    (each spec: ``kind``, ``table``, ``entity_ids`` and optional ``store_id``, ``start``,
+    ``end``, ``detail`` as for :func:`~cbec_sim.tables.labels.anomaly_rows`). Specs outside
+    the common cases (no entity, missing or non-text values, time-zone-aware days) are passed
+    to ``anomaly_rows`` itself.
+    """
+    try:
+        return _label_frame(specs)
+    except _Unusual:
+        return pd.concat([anomaly_rows(**sp) for sp in specs], ignore_index=True)
+
+
+def label_spec(kind: str, table: str, entity_ids, **kw) -> dict:
+    """Arguments of :func:`~cbec_sim.tables.labels.anomaly_rows`, for :func:`label_frame`."""
+    return {"kind": kind, "table": table, "entity_ids": entity_ids, **kw}
+
+
+def _label_frame(specs: list[dict]) -> pd.DataFrame:
+    nat = np.iinfo(np.int64).min
+
+    def text(v, n):  # values, and whether anomaly_rows gives an object (all-None) column
+        if v is None:
+            return [None] * n, True
+        if isinstance(v, str):
+            return [v] * n, False
+        a = np.asarray(v, dtype=object)
+        if a.ndim != 1 or len(a) != n or not all(type(x) is str for x in a):
+            raise _Unusual
+        return a.tolist(), False
+
+    def day(v, n):  # int64 nanoseconds, and the unit pd.to_datetime gives the column
+        if v is None:
+            return np.full(n, nat, np.int64), "s"
+        if type(v) is pd.Timestamp and v.tz is None:
+            return np.full(n, v.as_unit("ns").value, np.int64), v.unit
+        if isinstance(v, np.ndarray) and v.dtype == "datetime64[ns]" and v.shape == (n,):
+            return v.view(np.int64), "ns"
+        raise _Unusual
+
+    cols: dict[str, list] = {k: [] for k in ("kind", "table", "entity_id", "store_id",
+                                             "detail")}
+    obj = {"store_id": False, "detail": False}
+    start, end, units = [], [], []
+    for sp in specs:
+        ids = np.asarray(sp["entity_ids"], dtype=object)
+        n = len(ids)
+        if ids.ndim != 1 or not n:
+            raise _Unusual
+        cols["kind"] += [sp["kind"]] * n
+        cols["table"] += [sp["table"]] * n
+        cols["entity_id"] += [str(x) for x in ids]
+        for k in ("store_id", "detail"):
+            vals, is_obj = text(sp.get(k), n)
+            cols[k] += vals
+            obj[k] |= is_obj
+        for lst, k in ((start, "start"), (end, "end")):
+            v, unit = day(sp.get(k), n)
+            lst.append(v)
+            units.append((k, unit))
+    out = {k: pd.array(v, dtype="str") for k, v in cols.items()}
+    for k in ("store_id", "detail"):  # a column of None in one spec makes it object
+        if obj[k]:
+            out[k] = pd.Series(np.array(cols[k], dtype=object), dtype=object)
+    for k, v in (("start", start), ("end", end)):  # concat takes the finest unit
+        unit = max((u for c, u in units if c == k), key=("s", "ms", "us", "ns").index)
+        out[k] = np.concatenate(v).view("datetime64[ns]").astype(f"datetime64[{unit}]")
+    return pd.DataFrame({k: out[k] for k in ("kind", "table", "entity_id", "store_id",
+                                             "start", "end", "detail")})
