@@ -40,7 +40,7 @@ from cbec_sim.rules import (
 )
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import make_ids, take, weighted_choice_by_group
-from cbec_sim.tables.labels import anomaly_rows as _anomaly_rows
+from cbec_sim.tables.labels import label_frame, label_spec
 
 _CAT = catalog()
 CATEGORIES: tuple[str, ...] = tuple(_CAT.categories)
@@ -374,36 +374,6 @@ def _memo(key: tuple, cat, fn: Callable[[], Any]) -> Any:
     return val
 
 
-def _label_part(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
-                detail=None) -> dict[str, Any]:
-    """Arguments of one ``labels.anomaly_rows`` call, broadcast to one entry per entity;
-    a stage makes a single call for all its parts (see :func:`_label_frame`)."""
-    ids = np.asarray(entity_ids, dtype=object)
-    n = len(ids)
-
-    def col(v):
-        a = np.asarray(v, dtype=object)
-        return np.full(n, v, dtype=object) if a.ndim == 0 else a
-
-    return {"n": n, "args": (kind, table, entity_ids),
-            "kw": {"store_id": store_id, "start": start, "end": end, "detail": detail},
-            "cols": {"kind": np.full(n, kind, dtype=object),
-                     "table": np.full(n, table, dtype=object), "ids": ids,
-                     "store_id": col(store_id), "start": col(start), "end": col(end),
-                     "detail": col(detail)}}
-
-
-def _label_frame(parts: list[dict[str, Any]]) -> pd.DataFrame | None:
-    """The anomalies rows of the non-empty ``parts``, in order (None if there are none):
-    the same frame as concatenating one ``anomaly_rows`` call per part."""
-    parts = [p for p in parts if p["n"]]
-    if not parts:
-        return None
-    c = {k: np.concatenate([p["cols"][k] for p in parts]) for k in parts[0]["cols"]}
-    return _anomaly_rows(c["kind"], c["table"], c["ids"], store_id=c["store_id"],
-                         start=c["start"], end=c["end"], detail=c["detail"])
-
-
 _DTYPES: dict[tuple[str, ...], pd.CategoricalDtype] = {}
 
 
@@ -650,12 +620,12 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
 
     seg = np.char.add(np.char.add(np.array(cats)[bc].astype(str), "|"), np.array(mk)[bm])
     labels = [
-        _label_part("blue_ocean_market", "market_demand", seg,
+        label_spec("blue_ocean_market", "market_demand", seg,
                      start=months[0], end=months[-1],
                      detail=[f"{cats[c]} in {mk[m]}: annual growth {growth[c, m]:+.0%}, "
                              f"sellers ×{seller_f[c, m]:.2f} of a normal segment"
                              for c, m in zip(bc, bm, strict=True)]),
-        _label_part("trend_inflection", "market_demand",
+        label_spec("trend_inflection", "market_demand",
                      np.char.add(np.char.add(np.array(cats)[ic].astype(str), "|"),
                                  np.array(mk)[im]),
                      start=months[tb], end=months[-1],
@@ -769,7 +739,7 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     s_end = np.minimum(T, ts + dur) - 1
     ent = [f"{cats[c]}|{mk[m]}|{names[brand_idx[c, m, b]]}" for c, m, b in
            zip(sc, sm, sb, strict=True)]
-    labels = [_label_part(
+    labels = [label_spec(
         "competitor_surge", "competitor_sales", ent, start=cm_months[ts], end=cm_months[s_end],
         detail=[f"{e.split('|')[2]} in {e.split('|')[0]} / {e.split('|')[1]}: GMV ×{k:.1f} "
                 f"for {n} month(s)" for e, k, n in zip(ent, k_surge, s_end - ts + 1,
@@ -952,11 +922,11 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
               "platform_id", "title", "attributes"):
         df[c] = df[c].astype(str)
     labels = [
-        _label_part("price_dumping", "competitor_products", ids[dump], start=end, end=end,
+        label_spec("price_dumping", "competitor_products", ids[dump], start=end, end=end,
                      detail=[f"price {p:.2f} USD ≈ {p / m_:.0%} of the type's typical price "
                              f"in {mk_arr[k_]}" for p, m_, k_ in
                              zip(price_usd[dump], med[dump], pm[dump], strict=True)]),
-        _label_part("review_inflation", "competitor_products", ids[fake], start=end, end=end,
+        label_spec("review_inflation", "competitor_products", ids[fake], start=end, end=end,
                      detail="review_count inflated ×8–20 relative to sales, rating pushed to "
                             "≥4.8 (suspected review brushing)"),
     ]
@@ -1109,7 +1079,7 @@ def build(ctx) -> dict[str, pd.DataFrame]:
     out = {"market_demand": demand, "competitor_sales": sales, "keywords": kws}
     if prods is not None:
         out["competitor_products"] = prods
-    labels = _label_frame(lab_d + lab_s + lab_p)
-    if labels is not None:
-        out["anomalies"] = labels
+    specs = [sp for sp in lab_d + lab_s + lab_p if len(sp["entity_ids"])]
+    if specs:
+        out["anomalies"] = label_frame(specs)
     return out

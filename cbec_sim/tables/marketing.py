@@ -42,8 +42,7 @@ from cbec_sim.tables._util import make_ids as _make_ids
 from cbec_sim.tables._util import take as _str_take
 from cbec_sim.tables._util import weighted_choice_by_group
 from cbec_sim.tables.customers import CHANNELS
-from cbec_sim.tables.labels import anomaly_rows
-from cbec_sim.tables.market import _label_frame, _label_part
+from cbec_sim.tables.labels import anomaly_rows, label_frame, label_spec
 
 # --------------------------------------------------------------------------- vocabulary
 C_ORG, C_ADS, C_SOC, C_LIVE, C_EMAIL, C_DIRECT, C_AFF = range(7)
@@ -608,7 +607,7 @@ def _promotions(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
         df.loc[pick, "end"] = np.minimum(df.loc[pick, "end"].to_numpy(),
                                          df.loc[pick, "start"].to_numpy()
                                          + rng.integers(0, 3, len(pick)))
-        labels.append(_label_part(
+        labels.append(label_spec(
             "promo_misconfig", "promotions", df.loc[pick, "promotion_id"],
             store_id=df.loc[pick, "store_id"].to_numpy(),
             start=_day_dates(ctx, df.loc[pick, "start"].to_numpy()),
@@ -834,7 +833,7 @@ def _ads(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame):
         n_w = min(len(cand), max(1, round(0.03 * nk)))
         waste = np.sort(rng.choice(cand, n_w, replace=False, p=wt / wt.sum()))
         ci = k["camp"].to_numpy()[waste]
-        labels.append(_label_part(
+        labels.append(label_spec(
             "ad_waste", "ad_keywords", k["ad_keyword_id"].to_numpy()[waste],
             store_id=k["store_id"].to_numpy()[waste],
             start=_day_dates(ctx, c["a"].to_numpy()[ci]),
@@ -1016,7 +1015,7 @@ def _traffic_drops(ctx: Context, rng: np.random.Generator, b2c: pd.DataFrame) ->
         ok = _drop_days(ctx, b2c["market"].iloc[p])
         starts.append(int(rng.choice(ok)) if len(ok) else int(rng.integers(14, n_days - 20)))
     starts = np.array(starts)
-    return [_label_part(
+    return [label_spec(
         "traffic_drop", "traffic_daily", b2c["store_id"].to_numpy()[pos],
         store_id=b2c["store_id"].to_numpy()[pos], start=_day_dates(ctx, starts),
         end=_day_dates(ctx, starts + 6),
@@ -1037,13 +1036,10 @@ def build_plan(ctx: Context) -> dict[str, pd.DataFrame]:
     out = {"promotions": promos, "ad_campaigns": camps, "ad_keywords": akw,
            "live_sessions": live, "social_posts": posts}
     labels = lab_p + lab_a + lab_t
-    if all(x["n"] for x in labels):  # one anomaly_rows call for all parts
-        lab = _label_frame(labels)
-        if lab is not None:
-            out["anomalies"] = lab
+    if all(len(x["entity_ids"]) for x in labels):  # one batch for all parts
+        out["anomalies"] = label_frame(labels)
     else:  # empty parts take part in the concatenation's dtypes: keep it as it was
-        out["anomalies"] = pd.concat([anomaly_rows(*x["args"], **x["kw"]) for x in labels],
-                                     ignore_index=True)
+        out["anomalies"] = pd.concat([anomaly_rows(**x) for x in labels], ignore_index=True)
     return out
 
 
