@@ -75,7 +75,7 @@ from cbec_sim.tables._util import (
 )
 from cbec_sim.tables._util import codes as fast_codes
 from cbec_sim.tables._util import ns as _ns
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import label_frame, label_spec
 
 NAT = np.iinfo(np.int64).min
 SEC = 10**9
@@ -374,32 +374,17 @@ def _day64(utc_ns: np.ndarray) -> np.ndarray:
 
 def _label(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
            detail=None) -> dict:
-    """One batch of label rows (the arguments of :func:`anomaly_rows`), built at the end."""
+    """One batch of label rows for :func:`labels.label_frame`; days as ``datetime64[ns]``."""
     ids = np.asarray(entity_ids, dtype=object).reshape(-1)
     n = len(ids)
-
-    def obj(v):
-        a = np.asarray(v, dtype=object)
-        return np.full(n, v, dtype=object) if a.ndim == 0 else a
 
     def day(v):
         if v is None:
             return np.full(n, NAT).view("datetime64[ns]")
         return np.broadcast_to(np.asarray(v, dtype="datetime64[ns]"), (n,))
 
-    return {"kind": np.full(n, kind, dtype=object), "table": np.full(n, table, dtype=object),
-            "entity_id": ids, "store_id": obj(store_id), "start": day(start), "end": day(end),
-            "detail": obj(detail)}
-
-
-def _label_frame(batches: list[dict]) -> pd.DataFrame:
-    """All label rows in one :func:`anomaly_rows` call (kind and table set per row)."""
-    cat = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
-    out = anomaly_rows("", "", cat["entity_id"], store_id=cat["store_id"], start=cat["start"],
-                       end=cat["end"], detail=cat["detail"])
-    out["kind"] = pd.array(cat["kind"], dtype="str")
-    out["table"] = pd.array(cat["table"], dtype="str")
-    return out
+    return label_spec(kind, table, ids, store_id=store_id, start=day(start), end=day(end),
+                      detail=detail)
 
 
 def _floor_s(t: np.ndarray) -> np.ndarray:
@@ -1151,4 +1136,4 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     providers, kpis = _agency(ctx, rng, o_store, b2c, labels)
     return {"backoffice_staff": staff, "order_processing": proc, "refund_requests": refunds,
             "reconciliation": recon, "agency_providers": providers, "agency_kpis": kpis,
-            "anomalies": _label_frame(labels)}
+            "anomalies": label_frame(labels)}
