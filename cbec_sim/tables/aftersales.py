@@ -440,117 +440,24 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         ORDER_STATUSES.index("returned")
     out_o["status"] = pd.Categorical.from_codes(st, categories=ORDER_STATUSES)
 
-    health = _account_health(stores, orders, o_store, ships, reviews, rv["store_idx"][order_v],
-                             tickets, ctx.tables["carriers"], snap)
+    # account health and status from the reference rules (one implementation, shared with
+    # the graders); the window ends where the world ends
+    health = rules.account_health(orders, ships, reviews, tickets, ctx.tables["carriers"],
+                                  pd.Timestamp(snap, tz="UTC")).reindex(stores["store_id"])
     st_df = stores.copy()
-    for c, v in health.items():
-        st_df[c] = v
-    # rules.account_status with the store's platform limits (missing metrics never breach)
-    pf = st_df["platform_id"].astype(str).to_numpy()
-
-    def limit(k):
-        return np.array([cat.platforms[p].get(k) for p in pf], dtype=float)
-
-    breach = ((health["late_shipment_rate"] > limit("late_shipment_rate_max"))
-              | (health["order_defect_rate"] > limit("order_defect_rate_max"))
-              | (health["cancel_rate"] > limit("cancel_rate_max"))
-              | (health["valid_tracking_rate"] < limit("valid_tracking_rate_min")))
-    empty = np.isnan(np.vstack([health[k] for k in (
-        "late_shipment_rate", "order_defect_rate", "cancel_rate", "valid_tracking_rate")])
-                     ).all(axis=0)
-    st_df["account_status"] = np.where(empty, None, np.where(breach, "at_risk", "healthy"))
+    for c in ("late_shipment_rate", "order_defect_rate", "cancel_rate", "valid_tracking_rate",
+              "feedback_score"):
+        st_df[c] = health[c].to_numpy(float)
+    limits = pd.DataFrame({k: [cat.platforms[p][k] for p in st_df["platform_id"].astype(str)]
+                           for k in ("late_shipment_rate_max", "order_defect_rate_max",
+                                     "cancel_rate_max", "valid_tracking_rate_min")})
+    st_df["account_status"] = rules.account_status(health.reset_index(drop=True), limits)
 
     res = {"returns": returns, "reviews": reviews, "tickets": tickets, "orders": out_o,
            "stores": st_df}
     if labels:
         res["anomalies"] = label_frame(labels)
     return res
-
-
-def _account_health(stores, orders, o_store, ships, reviews, rv_store, tickets, carriers,
-                    snap) -> dict[str, np.ndarray]:
-    """:func:`cbec_sim.rules.account_health` per row of ``stores`` (NaN where no data).
-
-    The same metrics computed with integer store codes instead of grouped DataFrames
-    (``o_store`` / ``rv_store``: store row of each order / review). Means are exact integer
-    sums ÷ counts, as in pandas' groupby mean.
-    """
-    n_st = len(stores)
-    start = snap - rules.ACCOUNT_HEALTH_WINDOW_DAYS * NS_PER_DAY
-
-    def within(ns):
-        return (ns >= start) & (ns < snap)
-
-    def mean_by_store(store, values):
-        ok = store >= 0
-        cnt = np.bincount(store[ok], minlength=n_st)
-        tot = np.bincount(store[ok], weights=values[ok].astype(float), minlength=n_st)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(cnt > 0, tot / cnt, np.nan)
-
-    # orders created in the window: seller-side cancellations and order defects
-    ow = np.flatnonzero(within(_ns(orders["created_at"])))
-    reason = orders["cancel_reason"]
-    if isinstance(reason.dtype, pd.CategoricalDtype):
-        flag = np.isin(np.asarray(reason.cat.categories, object),
-                       rules.SELLER_CANCEL_REASONS)
-        codes = reason.cat.codes.to_numpy()[ow]
-        seller_cancel = (codes >= 0) & flag[np.maximum(codes, 0)]
-    else:
-        seller_cancel = reason.iloc[ow].astype(object).isin(
-            rules.SELLER_CANCEL_REASONS).to_numpy()
-    neg = _arr(reviews["order_id"]).filter(
-        pa.array(reviews["rating"].to_numpy() <= rules.NEGATIVE_REVIEW_MAX_RATING))
-    comp = _arr(tickets["order_id"]).filter(pa.array(tickets["is_complaint"].to_numpy(bool)))
-    bad_ids = pa.concat_arrays([neg, comp]).drop_null()
-    defect = pc.is_in(_arr(orders["order_id"]).take(pa.array(ow)),
-                      value_set=bad_ids).to_numpy(zero_copy_only=False)
-    o_st = o_store[ow]
-    # shipments handed over in the window: late shipments and valid tracking numbers
-    sw = np.flatnonzero(within(_ns(ships["shipped_at"])))
-    s_st = _index_in(stores["store_id"], ships["store_id"])[sw]
-    ci = _index_in(carriers["carrier_id"], ships["carrier_id"])[sw]
-    fmt = np.append(carriers["tracking_format"].to_numpy(object), None)[ci]
-    valid = _tracking_valid(_arr(ships["tracking_number"]).take(pa.array(sw)), fmt)
-    late = ships["is_late_shipment"].to_numpy(bool)[sw]
-    # reviews written in the window: mean rating
-    vw = within(_ns(reviews["created_at"]))
-    return {
-        "late_shipment_rate": mean_by_store(s_st, late),
-        "order_defect_rate": mean_by_store(o_st, defect),
-        "cancel_rate": mean_by_store(o_st, seller_cancel),
-        "valid_tracking_rate": mean_by_store(s_st, valid),
-        "feedback_score": mean_by_store(np.asarray(rv_store)[vw],
-                                        reviews["rating"].to_numpy()[vw]),
-    }
-
-
-def _tracking_valid(tracking: pa.Array, pattern: np.ndarray) -> np.ndarray:
-    """:func:`cbec_sim.rules.tracking_number_valid` (same result), matched in Arrow.
-
-    pandas matches these simple patterns with Arrow's RE2 too; anything unusual (non
-    alphanumeric numbers, anchored or look-around patterns) goes to the rule itself.
-    """
-    out = np.zeros(len(tracking), bool)
-    if not len(tracking):
-        return out
-    pats = [p for p in dict.fromkeys(pattern.tolist()) if p is not None]
-    simple = all(not (p.startswith("^") or p.endswith("$") or "(?" in p) for p in pats)
-    ok_chars = pc.match_substring_regex(tracking, "^[A-Za-z0-9]*$")
-    if not simple or not pc.all(pc.fill_null(ok_chars, True)).as_py():
-        return rules.tracking_number_valid(tracking.to_numpy(zero_copy_only=False), pattern)
-    for pat in pats:
-        sel = np.flatnonzero(pattern == pat)
-        hit = pc.match_substring_regex(tracking.take(pa.array(sel)), f"^({pat})$")
-        out[sel] = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
-    s10 = pc.fill_null(pc.match_substring_regex(tracking, r"^([A-Z]{2}\d{9}[A-Z]{2})$"),
-                       False).to_numpy(zero_copy_only=False) & out
-    if s10.any():
-        body = tracking.filter(pa.array(s10))
-        serial = pc.cast(pc.utf8_slice_codeunits(body, 2, 10), pa.int64()).to_numpy()
-        check = pc.cast(pc.utf8_slice_codeunits(body, 10, 11), pa.int64()).to_numpy()
-        out[np.flatnonzero(s10)] = rules.s10_check_digit(serial) == check
-    return out
 
 
 def _codes(values: pd.Series, categories) -> np.ndarray:
@@ -574,12 +481,6 @@ def _return_rates(hs_codes: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
         hit = _RATES[id(hs_codes)] = (hs_codes, pd.Index(hs["product_type"].astype(str)),
                                       hs["return_rate"].fillna(0.05).to_numpy(float))
     return hit[1], hit[2]
-
-
-def _index_in(parent: pd.Series, child: pd.Series) -> np.ndarray:
-    """Row of each ``child`` value in ``parent`` (-1 when absent): a hash lookup."""
-    idx = pc.index_in(_arr(child), value_set=_arr(parent)).to_numpy(zero_copy_only=False)
-    return np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
 
 
 def _market_codes(market: pd.Series, markets: list[str]) -> np.ndarray:
