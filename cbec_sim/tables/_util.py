@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -224,3 +226,18 @@ def ns(s: pd.Series) -> np.ndarray:
     if hasattr(a, "as_unit"):
         return np.asarray(a.as_unit("ns").asi8)
     return s.to_numpy("datetime64[ns]").astype(np.int64)
+
+
+@functools.cache
+def noon_utc_offsets(start: pd.Timestamp, tz: str, n_days: int) -> np.ndarray:
+    """UTC offset (ns) of ``tz`` at local noon of each of ``n_days`` days from ``start``.
+
+    Exact for clock times away from the night-time DST switch; cached and read-only.
+    """
+    days = (pd.date_range(start, periods=n_days, freq="D").as_unit("ns")
+            + pd.Timedelta(hours=12))
+    loc = days.tz_localize(tz)
+    out = np.array((loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None))
+                   .as_unit("ns").asi8, dtype=np.int64)
+    out.flags.writeable = False
+    return out

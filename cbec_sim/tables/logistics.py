@@ -54,6 +54,7 @@ from cbec_sim.tables._util import (
     digit_chars,
     fast_ids,
     fixed_width_str,
+    noon_utc_offsets,
     parent_index,
     str_series,
 )
@@ -526,18 +527,7 @@ def _to_utc(local_ns: np.ndarray, tz: str) -> np.ndarray:
 
 def _day_offsets(ctx: Context, tz: str, n_days: int) -> np.ndarray:
     """UTC offset (ns) of ``tz`` at local noon of each day from the start (read-only)."""
-    return _day_offsets_from(ctx.start, tz, n_days)
-
-
-@cache
-def _day_offsets_from(start: pd.Timestamp, tz: str, n_days: int) -> np.ndarray:
-    days = (pd.date_range(start, periods=n_days, freq="D").as_unit("ns")
-            + pd.Timedelta(hours=12))
-    loc = days.tz_localize(tz)
-    out = (loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None)).as_unit("ns").asi8
-    out = np.array(out, dtype=np.int64)
-    out.flags.writeable = False
-    return out
+    return noon_utc_offsets(ctx.start, tz, n_days)
 
 
 def _tracking_numbers(rng: np.random.Generator, recs: tuple[dict, ...], ci: np.ndarray):

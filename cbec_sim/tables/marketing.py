@@ -39,8 +39,8 @@ from cbec_sim.rules import round_cents, to_cents
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import codes as _codes
 from cbec_sim.tables._util import make_ids as _make_ids
+from cbec_sim.tables._util import noon_utc_offsets, weighted_choice_by_group
 from cbec_sim.tables._util import take as _str_take
-from cbec_sim.tables._util import weighted_choice_by_group
 from cbec_sim.tables.customers import CHANNELS
 from cbec_sim.tables.labels import anomaly_rows, label_frame, label_spec
 
@@ -420,16 +420,7 @@ def _local_to_utc(ctx: Context, stores: pd.DataFrame, pos: np.ndarray, day: np.n
     (DST switches happen between 01:00 and 03:00 local), which is all this module schedules.
     """
     zc, zones = pd.factorize(stores["tz"].to_numpy(), sort=True)
-    key = ("noon", ctx.start.value, ctx.n_days, tuple(zones))
-    off = _OFFSET_CACHE.get(key)
-    if off is None:
-        noon = ctx.days + pd.Timedelta(hours=12)
-        off = np.empty((len(zones), ctx.n_days), dtype=np.int64)
-        for k, zone in enumerate(zones):  # a handful of time zones
-            off[k] = noon.asi8 - noon.tz_localize(zone).tz_convert("UTC").tz_localize(None).asi8
-        if len(_OFFSET_CACHE) > 64:
-            _OFFSET_CACHE.clear()
-        _OFFSET_CACHE[key] = off
+    off = np.vstack([noon_utc_offsets(ctx.start, zone, ctx.n_days) for zone in zones])
     ns = (ctx.start.value + day.astype(np.int64) * 86_400 * 10**9
           + minute.astype(np.int64) * 60 * 10**9 - off[zc[pos], day])
     return pd.DatetimeIndex(ns.astype("datetime64[ns]"), tz="UTC") if len(ns) else \
