@@ -234,7 +234,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     s_idx, d_idx, mk, created_ns = (a[order] for a in (s_idx, d_idx, mk, created_ns))
 
     # 2. who: most buyers order once, a loyal minority repeatedly (heavy tail)
-    c_mk = _codes(customers["market"].astype(str), markets)
+    c_mk = _codes(customers["market"], markets)
     ci = _assign_customers(rng, mk, c_mk)
 
     # 3. fraud-like velocity bursts: one account, several orders within an hour (labelled)
@@ -273,7 +273,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         li[bad] = weighted_choice_by_group(rng, s_idx[lo[bad]], l_store, pop)
     keep = listed[li] <= days.asi8[d_idx[lo]]
     key = lo.astype(np.int64) * len(live) + li
-    keep &= ~pd.Series(key).duplicated().to_numpy()
+    for j in range(1, 8):  # drop repeats of a listing within an order (lines contiguous)
+        keep[j:] &= key[j:] != key[:-j]
     lo, li = lo[keep], li[keep]
     has_line = np.bincount(lo, minlength=n) > 0  # drop orders that lost every line (rare)
     lo = (np.cumsum(has_line) - 1)[lo]
@@ -285,7 +286,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     price = live["price"].to_numpy()[li]
 
     # 4b. planted price errors: a listing priced at 1/10 from some day (labelled)
-    cand = np.unique(li)
+    cand = np.flatnonzero(np.bincount(li, minlength=len(live)))  # = np.unique(li)
     err_l = rng.choice(cand, min(max(1, len(cand) // 150), len(cand)), replace=False)
     err_start = days[max(0, len(days) - int(rng.integers(10, 45)))]
     err_line = np.isin(li, err_l) & (days.asi8[d_idx[lo]] >= err_start.value)
@@ -303,12 +304,14 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     store_ids = take(b2c["store_id"], s_idx)
     cust_ids = take(customers["customer_id"], ci)
     market = categorical(mk, markets)
-    first_seen = pd.Series(created_ns).groupby(ci).transform("min").to_numpy()
-    is_repeat = created_ns > first_seen
+    first_by_c = np.full(len(customers), np.iinfo(np.int64).max)
+    np.minimum.at(first_by_c, ci, created_ns)  # each buyer's first order (also for signup)
+    is_repeat = created_ns > first_by_c[ci]
     created = pd.Series(pd.to_datetime(created_ns.view("M8[ns]"), utc=True))
-    frame = pd.DataFrame({
-        "store_id": store_ids, "market": market,
-        "platform_id": take(b2c["platform_id"], s_idx), "created_at": created,
+    platform_ids = take(b2c["platform_id"], s_idx)
+    frame = pd.DataFrame({  # store as a categorical: attribute maps it without string hashing
+        "store_id": categorical(s_idx, b2c["store_id"]), "market": market,
+        "platform_id": platform_ids, "created_at": created,
         "local_date": days[d_idx], "customer_id": cust_ids, "is_repeat": is_repeat,
     })
     from cbec_sim.tables import marketing
@@ -319,22 +322,26 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         attr = _fallback_attribution(n, rng)
     promos = ctx.tables.get("promotions")
     if promos is not None and len(promos) and attr["promotion_id"].notna().any():
-        pi = pd.Index(promos["promotion_id"]).get_indexer(attr["promotion_id"])
+        has_p = np.flatnonzero(attr["promotion_id"].notna().to_numpy())
+        pi = np.full(n, -1)
+        pi[has_p] = pd.Index(promos["promotion_id"]).get_indexer(attr["promotion_id"].iloc[has_p])
         ok = pi >= 0
         disc = np.zeros(n)
-        pr = promos.iloc[pi[ok]]
-        disc[ok] = promotion_discount(subtotal[ok], pr["promo_type"].astype(object).to_numpy(),
-                                      pr["discount_pct"].to_numpy(float),
-                                      pr["threshold_amount"].to_numpy(float),
-                                      pr["amount_off"].to_numpy(float))
-        attr.loc[disc <= 0, ["promotion_id", "coupon_code"]] = None
+        pk = pi[ok]
+        disc[ok] = promotion_discount(subtotal[ok],
+                                      promos["promo_type"].astype(object).to_numpy()[pk],
+                                      promos["discount_pct"].to_numpy(float)[pk],
+                                      promos["threshold_amount"].to_numpy(float)[pk],
+                                      promos["amount_off"].to_numpy(float)[pk])
+        keep_p = np.where(disc > 0, np.arange(n), -1)  # no discount: no promotion recorded
+        for c in ("promotion_id", "coupon_code"):
+            attr[c] = take(attr[c], keep_p)
     else:
         disc = np.zeros(n)
     store_cur = b2c["currency"].astype(str).to_numpy()
     currencies = sorted(set(store_cur))
     cur_code = _codes(store_cur, currencies)[s_idx]
-    cur = np.asarray(currencies)[cur_code]
-    whole = np.isin(cur, ["JPY", "KRW", "IDR", "VND", "NGN", "KES"])
+    whole = np.isin(currencies, ["JPY", "KRW", "IDR", "VND", "NGN", "KES"])[cur_code]
     ship_fee = np.where(~whole & (subtotal < 25.0) & (rng.random(n) < 0.35),
                         round_cents(subtotal * 0.08 + 1.99), 0.0)
     total = round_cents(subtotal - disc + ship_fee)
@@ -366,8 +373,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     low = np.flatnonzero(total < np.quantile(total, 0.2))
     ct = rng.choice(low, min(len(low), max(1, n // 3000)), replace=False)
     attempts[ct] = rng.integers(4, 9, len(ct))
-    oid_np = np.asarray(oid.to_numpy(zero_copy_only=False), dtype=object)
-    sid_np = b2c["store_id"].to_numpy()[s_idx]
+    sid_np = b2c["store_id"].to_numpy()
     for kind, rows, text in (
         ("fraud_velocity", np.flatnonzero(burst), "one account placed several orders within "
          "an hour"),
@@ -375,8 +381,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
          "high-value order"),
         ("fraud_card_testing", ct, "low-value order with many payment attempts"),
     ):
-        labels.append(anomaly_rows(kind, "orders", oid_np[rows], store_id=sid_np[rows],
-                                   detail=text))
+        labels.append(anomaly_rows(kind, "orders", take(oid, rows).to_numpy(object),
+                                   store_id=sid_np[s_idx[rows]], detail=text))
     u = rng.random(n)
     reason = np.full(n, -1)
     for k, (lo_p, hi_p) in enumerate(((0, .012), (.012, .020), (.020, .026), (.026, .029))):
@@ -393,7 +399,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     empty_ts = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
     orders = pd.DataFrame({
         "order_id": pd.Series(oid, dtype="str"), "store_id": store_ids,
-        "platform_id": frame["platform_id"], "market": market, "customer_id": cust_ids,
+        "platform_id": platform_ids, "market": market, "customer_id": cust_ids,
         "created_at": created,
         "paid_at": pd.to_datetime(paid_ns.astype("M8[ns]"), utc=True),
         "cancelled_at": pd.to_datetime(cancel_ns.astype("M8[ns]"), utc=True),
@@ -431,20 +437,25 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "line_discount": ld_c / 100.0, "line_net": (line_cents - ld_c) / 100.0,
     })
 
-    # customers: signup before the first order
-    cust = customers.copy()
-    first_by_c = pd.Series(created_ns).groupby(ci).min()
-    signup = ctx.start.value + rng.integers(0, ctx.n_days * 86_400, len(cust)) * 10**9
-    lead = (rng.lognormal(np.log(20), 1.5, len(cust)) * 86_400).astype(np.int64) * 10**9
-    c_idx = first_by_c.index.to_numpy()
-    signup[c_idx] = first_by_c.to_numpy() - np.minimum(lead[c_idx], 400 * NS_PER_DAY) \
-        - 60 * 10**9
-    cust["signup_at"] = pd.to_datetime(signup.view("M8[ns]"), utc=True)
-
+    cust = _signup(ctx, rng, customers, ci, first_by_c)
     stats = _listing_stats(ctx, rng, listings, live, li, lo, d_idx, cancelled, qty,
                            line_cents)
     return {"orders": orders, "order_lines": lines, "customers": cust,
             "listing_stats": stats, "anomalies": pd.concat(labels, ignore_index=True)}
+
+
+def _signup(ctx: Context, rng: np.random.Generator, customers: pd.DataFrame, ci: np.ndarray,
+            first_by_c: np.ndarray) -> pd.DataFrame:
+    """``customers`` with ``signup_at``: before the first order for buyers (``ci`` = buyer
+    of each order, ``first_by_c`` = each customer's first order time), any day otherwise."""
+    cust = customers.copy()
+    signup = ctx.start.value + rng.integers(0, ctx.n_days * 86_400, len(cust)) * 10**9
+    lead = (rng.lognormal(np.log(20), 1.5, len(cust)) * 86_400).astype(np.int64) * 10**9
+    c_idx = np.flatnonzero(np.bincount(ci, minlength=len(cust)))  # buyers with an order
+    signup[c_idx] = first_by_c[c_idx] - np.minimum(lead[c_idx], 400 * NS_PER_DAY) \
+        - 60 * 10**9
+    cust["signup_at"] = pd.to_datetime(signup.view("M8[ns]"), utc=True)
+    return cust
 
 
 def _listing_stats(ctx: Context, rng: np.random.Generator, listings: pd.DataFrame,
