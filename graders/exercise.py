@@ -45,6 +45,10 @@ class Result:
     def correct(self) -> bool:
         return self.status == "correct"
 
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's value: ``q.x.check(...)`` ends the generated answer cells
+        and has already printed its feedback, so echoing the Result would only repeat it."""
+
 
 @dataclass(frozen=True)
 class Exercise:
