@@ -52,3 +52,52 @@ def test_real_nbgrader_loads_the_course_config(tmp_path):
                        cwd=course, capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr
     assert (course / "gradebook.db").is_file()
+
+
+def test_curriculum_library_reads_the_same_files():
+    from graders.curriculum import curriculum, standard
+
+    std, raw = standard(), _standard()
+    assert std.stage_ids == [s["id"] for s in raw["stages"]]
+    assert std.task_ids == [t["id"] for t in raw["tasks"]]
+    cur = curriculum(COURSE)
+    raw_cur = yaml.safe_load((COURSE / "curriculum.yaml").read_text("utf-8"))
+    assert list(cur.units) == [u["id"] for u in raw_cur["competency_units"]]
+    assert list(cur.modules) == [m["id"] for m in raw_cur["modules"]]
+
+
+def test_exercise_tags_are_in_the_curriculum():
+    """Every registered exercise's module, stage, tasks and unit exist (course check lints the
+    same, with messages for authors)."""
+    from graders import exercises
+    from graders.curriculum import curriculum, standard
+
+    std, cur = standard(), curriculum(COURSE)
+    for ex in exercises.all_exercises():
+        module = exercises.module_of(ex.id)
+        assert module in cur.modules, f"{module} missing from curriculum.yaml"
+        assert ex.unit in cur.units, ex.id
+        assert ex.stage in std.stage_ids, ex.id
+        assert set(ex.tasks) <= set(std.task_ids), ex.id
+        stages = cur.modules[module].stages
+        assert not stages or ex.stage in stages, ex.id
+
+
+def test_broken_curriculum_is_reported_in_one_line(tmp_path):
+    import pytest
+
+    from graders.course_check import check_course
+    from graders.curriculum import CurriculumError, curriculum
+
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copy2(COURSE / "nbgrader_config.py", course)
+    (course / "curriculum.yaml").write_text("modules: [\n", encoding="utf-8")
+    with pytest.raises(CurriculumError, match=r"curriculum.yaml line \d+: not valid YAML"):
+        curriculum(course)
+    (course / "curriculum.yaml").write_text("modules:\n  - title_cn: x\n", encoding="utf-8")
+    with pytest.raises(CurriculumError, match=r"modules\[0\] has no 'id' field"):
+        curriculum(course)
+    report = check_course(course, seeds=1)
+    assert any("curriculum.yaml" in p and "'id'" in p for p in report.course_problems)
+    assert all("\n" not in p for p in report.problems)
