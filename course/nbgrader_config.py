@@ -13,10 +13,13 @@ c.CourseDirectory.include = ["*.parquet", "*.csv", "*.md", "*.json", "*.png"]
 
 # Stubs left in released notebooks (Chinese for trainees, English term in brackets).
 c.ClearSolutions.code_stub = {
-    "python": "# 在这里写你的代码 (YOUR CODE HERE)\nraise NotImplementedError()",
+    "python": "# 在这里写你的代码 (YOUR CODE HERE)",
 }
 c.ClearSolutions.text_stub = "在这里写下你的答案 (YOUR ANSWER HERE)"
 
 # Executing a notebook for autograding: generous but bounded.
 c.ExecutePreprocessor.timeout = 120
 c.ExecutePreprocessor.interrupt_on_timeout = True
+
+# A trainee who deletes a hidden-test cell gets it back at autograde (scored, not flagged).
+c.OverwriteCells.add_missing_cells = True
