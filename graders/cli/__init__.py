@@ -13,8 +13,10 @@ import sys
 import click
 
 from graders.cli._base import CbecError, CbecGroup
+from graders.cli.cohort import cohort
+from graders.cli.course import course
 from graders.cli.demo import demo
-from graders.cli.planned import cohort, course, exam, grade, report
+from graders.cli.planned import exam, grade, report
 from graders.cli.sim import sim
 
 

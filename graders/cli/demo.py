@@ -18,12 +18,15 @@ DEFAULT_SEED = 20250101
 @click.option("--orders", "n_orders", type=click.IntRange(min=100), default=5000,
               show_default=True, help="Orders in the demo world.")
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True)
-def demo(out: Path, n_orders: int, seed: int) -> None:
+@click.option("--trainees", type=click.IntRange(min=0, max=200), default=4, show_default=True,
+              help="Simulated trainees to release, autograde and compare (0: world only).")
+def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
     """Run the instructor path end to end on built-in defaults.
 
-    Today: simulate a world, write it as a dataset with its data dictionary and labels,
-    validate it. Later releases add: course build → simulated cohort → parallel autograde →
-    feedback → reports.
+    Simulate a world and write it as a dataset with its data dictionary and labels; check the
+    00-orientation exercises; simulate a cohort of trainees with personal datasets; release
+    the assignment per trainee; autograde the cohort with real nbgrader and compare the scores
+    with the answers the simulator chose.
     """
     from cbec_sim.generate import generate
     from cbec_sim.validate import validate_world
@@ -44,3 +47,17 @@ def demo(out: Path, n_orders: int, seed: int) -> None:
     click.echo(f"  dataset:          {ds}/")
     click.echo(f"  data dictionary:  {ds}/DATA-DICTIONARY.md")
     click.echo(f"  ground truth:     {ds}/labels/ (instructor only)")
+
+    if trainees:
+        from graders.demo import run_course_part
+
+        try:
+            r = run_course_part(out, trainees=trainees, echo=click.echo)
+        except Exception as exc:  # surfaced as one line by the CLI
+            raise CbecError(f"demo: {exc}") from exc
+        click.echo(f"  course copy:      {r.course}/  (gradebook.db, autograded/)")
+        click.echo(f"  per-trainee release: {r.release}/")
+        click.echo(f"  simulated cohort: {r.cohort}/  (submitted/, truth.csv)")
+        if r.mismatches:
+            raise CbecError(f"demo: autograde disagrees with the simulated answers on "
+                            f"{len(r.mismatches)} items; first: {r.mismatches[0]}")

@@ -11,78 +11,8 @@ from pathlib import Path
 import click
 
 from graders.cli._base import CbecError, existing_dir
-
-
-def _not_yet(feature: str) -> None:
-    raise CbecError(f"{feature} is not available in this version yet (see the README roadmap)")
-
-
-def _course_dir(course: Path | None) -> Path:
-    root = existing_dir(course or Path.cwd(), "course folder")
-    if not (root / "nbgrader_config.py").is_file():
-        raise CbecError(f"no nbgrader course in {root} (no nbgrader_config.py); run from a "
-                        "course folder or pass --course DIR")
-    return root
-
-
-course_opt = click.option("--course", type=click.Path(path_type=Path),
-                          help="nbgrader course folder (default: current folder).")
-
-
-@click.group()
-def course() -> None:
-    """Build, release and check the nbgrader course."""
-
-
-@course.command("build")
-@course_opt
-def course_build(course: Path | None) -> None:
-    """Regenerate the released trainee notebooks from course/source."""
-    _course_dir(course)
-    _not_yet("cbec course build")
-
-
-@course.command("check")
-@click.argument("assignment", required=False)
-@course_opt
-def course_check(assignment: str | None, course: Path | None) -> None:
-    """Check every exercise: solution passes, starter and known mistakes fail."""
-    _course_dir(course)
-    _not_yet("cbec course check")
-
-
-@course.command("release")
-@click.argument("assignment")
-@click.option("--roster", type=click.Path(path_type=Path), help="CSV of trainee ids.")
-@course_opt
-def course_release(assignment: str, roster: Path | None, course: Path | None) -> None:
-    """Release an assignment with a personal dataset for every trainee."""
-    _course_dir(course)
-    if roster is not None and not roster.is_file():
-        raise CbecError(f"roster file {roster} does not exist")
-    _not_yet("cbec course release")
-
-
-@course.command("coverage")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def course_coverage(as_json: bool) -> None:
-    """Items and points per stage of the standard and per Table 1 task."""
-    _not_yet("cbec course coverage")
-
-
-@click.group()
-def cohort() -> None:
-    """Simulate cohorts of trainees (for demos, tests and item analysis)."""
-
-
-@cohort.command("simulate")
-@click.argument("assignment")
-@click.option("--n", "n", type=click.IntRange(min=1), default=40, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-def cohort_simulate(assignment: str, n: int, out: Path, seed: int) -> None:
-    """Write nbgrader-style submissions for N synthetic trainees."""
-    _not_yet("cbec cohort simulate")
+from graders.cli.course import _not_yet, course_opt
+from graders.cli.course import course_dir as _course_dir
 
 
 @click.command()
