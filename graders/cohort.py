@@ -73,6 +73,7 @@ from graders.release import (
 from graders.variants import (
     Trainee,
     VariantError,
+    check_output_folder,
     course_secret,
     derive_seed,
     world_orders,
@@ -392,16 +393,7 @@ class CohortResult:
 
 
 def _check_out(out: Path, course: Path) -> None:
-    src = (course / "source").resolve()
-    if out.resolve() == src or src in out.resolve().parents:
-        raise VariantError(f"--out {out} is inside the source folder {src}; choose a folder "
-                           "outside it (nbgrader copies the source folder over submissions)")
-    if out.exists():
-        if not out.is_dir():
-            raise VariantError(f"--out {out} exists and is not a folder; choose another folder")
-        if any(out.iterdir()) and not (out / MARKER).is_file():
-            raise VariantError(f"--out {out} exists and was not written by cbec cohort "
-                               "simulate; choose an empty or new folder")
+    check_output_folder(course, out, MARKER, "cbec cohort simulate")
 
 
 def simulate(course: str | os.PathLike, assignment: str, n: int, out: str | os.PathLike, *,

@@ -38,6 +38,7 @@ from graders.variants import (
     SECRET_ENV,
     Trainee,
     VariantError,
+    check_output_folder,
     course_secret,
     derive_seed,
     ensure_secret,
@@ -231,20 +232,10 @@ class ReleaseResult:
 
 def _check_out(course: Path, out: Path, assignment: str) -> Path:
     target = out / assignment
-    src = (course / "source").resolve()
-    res = target.resolve()
-    if res == src or src in res.parents:
-        raise VariantError(f"--out {out} is inside the source folder {src}; trainee data must "
-                           "never be there (nbgrader copies it over submissions)")
-    if res == (course / "release" / assignment).resolve():
+    if target.resolve() == (course / "release" / assignment).resolve():
         raise VariantError(f"--out {out} would overwrite nbgrader's release folder; choose "
                            f"another folder (default: {course / DEFAULT_OUT})")
-    if target.exists():
-        if not target.is_dir():
-            raise VariantError(f"{target} exists and is not a folder; choose another --out")
-        if any(target.iterdir()) and not (target / MARKER).is_file():
-            raise VariantError(f"{target} exists and was not written by cbec course release; "
-                               "choose another --out or move it away")
+    check_output_folder(course, target, MARKER, "cbec course release")
     return target
 
 

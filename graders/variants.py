@@ -217,3 +217,19 @@ def world_orders(course: Path, assignment: str) -> int:
                                    f"field dataset.orders = {n!r}; give a positive integer")
             return n
     return DEFAULT_ORDERS
+
+
+def check_output_folder(course: Path, folder: Path, marker: str, writer: str) -> None:
+    """Refuse an output ``folder`` inside the course's source folder (nbgrader copies it over
+    submissions) or one that holds files not written by ``writer`` (recognised by ``marker``)."""
+    src = (Path(course) / "source").resolve()
+    res = Path(folder).resolve()
+    if res == src or src in res.parents:
+        raise VariantError(f"--out {folder} is inside the source folder {src}; choose a folder "
+                           "outside it (nbgrader copies the source folder over submissions)")
+    if folder.exists():
+        if not folder.is_dir():
+            raise VariantError(f"{folder} exists and is not a folder; choose another --out")
+        if any(folder.iterdir()) and not (folder / marker).is_file():
+            raise VariantError(f"{folder} exists and was not written by {writer}; choose an "
+                               "empty or new folder, or move it away")

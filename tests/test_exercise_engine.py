@@ -149,3 +149,18 @@ def test_registry_ids_unique_and_well_formed():
     assert all(ID_RE.match(i) for i in ids)
     with pytest.raises(KeyError, match="known ids"):
         exercises.get("00.99.nope")
+
+
+def test_widget_panel_buttons_run_check_hint_solution(world, in_tmp):
+    import ipywidgets as w
+
+    q = practice.Question(_count_ex(), world)
+    panel = q.panel()
+    assert isinstance(panel, w.VBox)
+    buttons, out = panel.children
+    assert [b.description for b in buttons.children] == ["检查", "提示", "参考解法"]
+    for b in buttons.children:
+        b.click()  # outside IPython the answer variable is not found: "还没有作答"
+    events = [json.loads(x)["event"] for x in
+              (in_tmp / ".cbec" / "attempts.jsonl").read_text().splitlines()]
+    assert events == ["check", "hint", "solution"]
