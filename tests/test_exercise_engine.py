@@ -157,7 +157,7 @@ def test_widget_panel_buttons_run_check_hint_solution(world, in_tmp):
     q = practice.Question(_count_ex(), world)
     panel = q.panel()
     assert isinstance(panel, w.VBox)
-    buttons, out = panel.children
+    buttons, _out = panel.children
     assert [b.description for b in buttons.children] == ["检查", "提示", "参考解法"]
     for b in buttons.children:
         b.click()  # outside IPython the answer variable is not found: "还没有作答"
