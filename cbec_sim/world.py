@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -34,6 +35,34 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class LazyTables(Mapping):
+    """Read-only mapping of table name → DataFrame that reads each file on first access
+    (a loaded dataset costs only what a notebook uses); ``rows(name)`` comes from the
+    manifest without reading."""
+
+    def __init__(self, loaders: dict[str, Any], rows: dict[str, int]) -> None:
+        self._loaders = dict(loaders)
+        self._rows = dict(rows)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self._loaders[name]()  # KeyError for unknown names
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaders
+
+    def rows(self, name: str) -> int:
+        return self._rows[name] if name in self._rows else len(self[name])
+
+
 @dataclass(frozen=True, eq=False)
 class World:
     """Tables of one simulated world. ``world.orders`` is ``world.tables["orders"]``.
@@ -47,7 +76,8 @@ class World:
     meta: Mapping[str, Any]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
+        if not isinstance(self.tables, LazyTables):
+            object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
         object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
@@ -61,8 +91,9 @@ class World:
         return sorted(set(super().__dir__()) | set(self.tables))
 
     def __repr__(self) -> str:
-        rows = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
-        return f"World({rows})"
+        t = self.tables
+        n = t.rows if isinstance(t, LazyTables) else (lambda k: len(t[k]))
+        return f"World({', '.join(f'{k}={n(k):,}' for k in t)})"
 
     def describe(self) -> pd.DataFrame:
         """One row per table: rows, columns, memory (MB), grain and whether it is a label."""
@@ -155,7 +186,8 @@ def _read_table(file: Path, name: str, fmt: str) -> pd.DataFrame:
 def load(path: str | Path, *, verify: bool = True, with_labels: bool = False) -> World:
     """Load a world written by :meth:`World.to_parquet` / :meth:`World.to_csv`.
 
-    With ``verify`` every file's sha256 is checked against the manifest.
+    With ``verify`` every file's sha256 is checked against the manifest (at once, for all
+    files). Trainee tables are read lazily, on first access; labels are read at once.
     """
     import cbec_sim.tables  # noqa: F401  (registers all table specs)
 
@@ -171,7 +203,8 @@ def load(path: str | Path, *, verify: bool = True, with_labels: bool = False) ->
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DatasetError(f"{mpath}: unreadable manifest ({exc}); regenerate the dataset") \
             from exc
-    tables: dict[str, pd.DataFrame] = {}
+    loaders: dict[str, Any] = {}
+    rows: dict[str, int] = {}
     labels: dict[str, pd.DataFrame] = {}
     for name, e in entries.items():
         if e.get("label") and not with_labels:
@@ -182,6 +215,11 @@ def load(path: str | Path, *, verify: bool = True, with_labels: bool = False) ->
         if verify and _sha256(file) != e["sha256"]:
             raise DatasetError(f"{file}: contents changed since it was written (sha256 differs); "
                                "restore it or regenerate the dataset")
-        (labels if e.get("label") else tables)[name] = _read_table(file, name, fmt)
+        if e.get("label"):
+            labels[name] = _read_table(file, name, fmt)
+        else:
+            loaders[name] = partial(_read_table, file, name, fmt)
+            if isinstance(e.get("rows"), int):
+                rows[name] = e["rows"]
     meta = {k: v for k, v in manifest.items() if k not in ("tables", "format")}
-    return World(tables, labels, meta)
+    return World(LazyTables(loaders, rows), labels, meta)

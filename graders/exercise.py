@@ -92,8 +92,9 @@ class Exercise:
 
     def run(self, code: str, world, *, label: str = "code") -> Any:
         """Run answer code in a fresh notebook-like namespace; return the answer variable."""
-        ns = namespace(world)
-        exec(compile(code, f"<{self.id}:{label}>", "exec"), ns)
+        compiled = compile(code, f"<{self.id}:{label}>", "exec")
+        ns = namespace(world, names=compiled.co_names + _nested_names(compiled))
+        exec(compiled, ns)
         if self.answer not in ns:
             raise NameError(f"{self.id}: the {label} does not assign `{self.answer}`")
         return ns[self.answer]
@@ -146,10 +147,22 @@ def _from_verdict(v: Verdict) -> Result:
     return Result(v.problem or "value", v.message, v.hint_cn)
 
 
-def namespace(world) -> dict[str, Any]:
+def _nested_names(code) -> tuple[str, ...]:
+    """Global names used by functions, lambdas and comprehensions inside ``code``."""
+    out: tuple[str, ...] = ()
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            out += const.co_names + _nested_names(const)
+    return out
+
+
+def namespace(world, names: tuple[str, ...] | None = None) -> dict[str, Any]:
     """What answer code sees: ``world``, ``pd``, ``np`` and each table by name (shallow
-    copies, so code that adds columns cannot change the world under copy-on-write)."""
+    copies, so code that adds columns cannot change the world under copy-on-write).
+    With ``names`` only the tables among them are bound (a lazily loaded world then reads
+    just those)."""
     ns: dict[str, Any] = {"__name__": "__cbec_answer__", "pd": pd, "np": np, "world": world}
-    for name, df in world.tables.items():
-        ns[name] = df.copy(deep=False)
+    wanted = world.tables if names is None else [n for n in set(names) if n in world.tables]
+    for name in wanted:
+        ns[name] = world.tables[name].copy(deep=False)
     return ns
