@@ -108,7 +108,20 @@ def _make_shell():
         sys.stderr.write(shell.InteractiveTB.stb2text(stb) + "\n")
 
     shell._showtraceback = show
+    # Like ipykernel's displayhook: a cell's value becomes its execute_result (kept here as
+    # text/plain, which nbgrader reads for partial credit), not "Out[n]: …" on stdout.
+    shell.displayhook.write_output_prompt = lambda: None
+    shell.displayhook.write_format_data = _record_result
     return shell
+
+
+_RESULT: dict = {}  # text/plain of the running cell's execute_result
+
+
+def _record_result(format_dict, md_dict=None) -> None:
+    text = format_dict.get("text/plain") if isinstance(format_dict, dict) else None
+    if isinstance(text, str):
+        _RESULT["text"] = text
 
 
 def main(job_dir: str) -> None:
@@ -139,6 +152,7 @@ def main(job_dir: str) -> None:
         out, err = _Stream(), _Stream()
         sys.stdout, sys.stderr = out, err
         t = time.perf_counter()
+        _RESULT.clear()
         try:
             res = shell.run_cell(cell["source"], store_history=True, silent=False)
             exc = res.error_before_exec or res.error_in_exec
@@ -153,6 +167,8 @@ def main(job_dir: str) -> None:
             rec["ename"] = _safe_str(type(exc).__name__, 200)
             rec["evalue"] = _safe_str(exc)
             rec["memory"] = isinstance(exc, MemoryError)
+        elif "text" in _RESULT:
+            rec["result"] = _safe_str(_RESULT["text"])
         cells.append(rec)
         log({"event": "end", **rec})
         builtins.__dict__.update(changed)  # the notebook keeps what it did

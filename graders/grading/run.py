@@ -64,6 +64,7 @@ class CellResult:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0
+    result: str | None = None  # text/plain of the cell's execute_result (nbgrader: partial credit)
 
 
 @dataclass
@@ -267,6 +268,8 @@ def _merge_cell(cell: CellResult, rec: dict) -> None:
     cell.stdout, cell.stderr = _text(rec.get("stdout")), _text(rec.get("stderr"))
     sec = rec.get("seconds")
     cell.seconds = float(sec) if type(sec) in (int, float) else 0.0
+    res = rec.get("result")
+    cell.result = _text(res)[:2000] if ok and isinstance(res, str) else None
     if not ok:
         cell.ename = _text(rec.get("ename"))[:200] or "Error"
         cell.evalue = _text(rec.get("evalue"))[:2000]
