@@ -1,7 +1,8 @@
 """The instructor's path end to end on built-in defaults (what ``cbec demo`` / ``make demo`` run).
 
 simulate a world → check the course's exercises → simulated cohort with personal datasets →
-release per trainee → autograde with real nbgrader → compare scores with the simulated truth.
+release per trainee → ``cbec grade`` (sandboxed, parallel, into nbgrader's gradebook, feedback
+pages) → compare the scores with the answers the simulator chose.
 Everything is written under one output folder; the repository is never modified.
 """
 
@@ -25,6 +26,7 @@ class DemoResult:
     course: Path
     cohort: Path
     release: Path
+    feedback: Path | None = None
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # student → got, max
     mismatches: list[str] = field(default_factory=list)
     items_checked: int = 0
@@ -46,7 +48,8 @@ def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,
     """Check, simulate, release and autograde ``00-orientation`` for ``trainees`` trainees."""
     from graders import cohort, release
     from graders.course_check import check_course
-    from graders.nbg import gradebook_scores, nbgrader_failure, run_nbgrader
+    from graders.grading.batch import grade_assignment
+    from graders.nbg import gradebook_scores
     from graders.variants import ensure_secret
 
     course = copy_course(out / "course")
@@ -68,26 +71,25 @@ def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,
 
     shutil.copytree(sim.out / "submitted", course / "submitted")
     t = time.perf_counter()
-    p = run_nbgrader(course, "autograde", ASSIGNMENT, timeout=1800)
-    if p.returncode != 0:
-        raise RuntimeError(f"nbgrader autograde failed: {nbgrader_failure(p)}")
+    grades = grade_assignment(course, ASSIGNMENT)
     secs = time.perf_counter() - t
     got = gradebook_scores(course, ASSIGNMENT)
     truth = cohort.read_truth(sim.truth)
     result = DemoResult(out / "dataset", course, sim.out, rel.out or rel.released,
-                        items_checked=n_items)
+                        feedback=course / "feedback", items_checked=n_items)
     for row in truth:
         key = (row["student"], cells.grade_id(row["exercise"]))
         score = got.get(key)
         if score is None and "judgement" in row["exercise"]:
             score = 0.0  # manual items: no autograde score until formgrader
-        want = float(row["nbgrader_points"])
+        want = float(row["secure_points"])
         if score != want:
-            result.mismatches.append(f"{row['student']} {row['exercise']}: nbgrader {score}, "
+            result.mismatches.append(f"{row['student']} {row['exercise']}: graded {score}, "
                                      f"simulated {want}")
         s, m = result.scores.get(row["student"], (0.0, 0.0))
         result.scores[row["student"]] = (s + (score or 0.0), m + float(row["points"]))
-    echo(f"  nbgrader autograde: {len(result.scores)} submissions in {secs:.1f} s; scores "
+    echo(f"  cbec grade:       {len(grades)} notebooks of {len(result.scores)} trainees in "
+         f"{secs:.1f} s; scores "
          + ("match the simulated answers exactly" if not result.mismatches
             else f"DIFFER on {len(result.mismatches)} items: {result.mismatches[0]}"))
     for student, (s, m) in sorted(result.scores.items()):

@@ -25,8 +25,8 @@ def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
 
     Simulate a world and write it as a dataset with its data dictionary and labels; check the
     00-orientation exercises; simulate a cohort of trainees with personal datasets; release
-    the assignment per trainee; autograde the cohort with real nbgrader and compare the scores
-    with the answers the simulator chose.
+    the assignment per trainee; grade the cohort with `cbec grade` (sandboxed, parallel,
+    nbgrader gradebook, feedback pages) and compare the scores with the simulated answers.
     """
     from cbec_sim.generate import generate
     from cbec_sim.validate import validate_world
@@ -55,9 +55,10 @@ def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
             r = run_course_part(out, trainees=trainees, echo=click.echo)
         except Exception as exc:  # surfaced as one line by the CLI
             raise CbecError(f"demo: {exc}") from exc
-        click.echo(f"  course copy:      {r.course}/  (gradebook.db, autograded/)")
+        click.echo(f"  course copy:      {r.course}/  (gradebook.db, autograded/, audit/)")
+        click.echo(f"  feedback pages:   {r.feedback}/<student>/00-orientation/feedback.html")
         click.echo(f"  per-trainee release: {r.release}/")
         click.echo(f"  simulated cohort: {r.cohort}/  (submitted/, truth.csv)")
         if r.mismatches:
-            raise CbecError(f"demo: autograde disagrees with the simulated answers on "
+            raise CbecError(f"demo: grading disagrees with the simulated answers on "
                             f"{len(r.mismatches)} items; first: {r.mismatches[0]}")

@@ -10,37 +10,9 @@ from pathlib import Path
 
 import click
 
-from graders.cli._base import CbecError, existing_dir
+from graders.cli._base import CbecError
 from graders.cli.course import _not_yet, course_opt
 from graders.cli.course import course_dir as _course_dir
-
-
-@click.command()
-@click.argument("assignment")
-@click.option("--submissions", type=click.Path(path_type=Path),
-              help="Folder in nbgrader's submitted/<student>/<assignment>/ layout.")
-@click.option("--workers", type=click.IntRange(min=1), help="Parallel kernels (default: cores).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
-              help="Seconds per notebook.")
-@click.option("--memory", type=click.IntRange(min=64), default=2048, show_default=True,
-              help="Memory cap per kernel in MB.")
-@click.option("--db", help="Gradebook SQLAlchemy URL (default: the course's gradebook.db).")
-@course_opt
-def grade(assignment: str, submissions: Path | None, workers: int | None, timeout: float,
-          memory: int, db: str | None, course: Path | None) -> None:
-    """Grade all submissions of an assignment securely and in parallel."""
-    if "/" in assignment or assignment.startswith("."):
-        p = Path(assignment)
-        if not p.exists():
-            raise CbecError(f"assignment {assignment} does not exist; give an assignment "
-                            "name of the course (e.g. 00-orientation)")
-    if submissions is not None:
-        existing_dir(submissions, "submissions folder")
-    root = _course_dir(course)
-    if not (root / "source" / assignment).is_dir() and not (root / "release" / assignment
-                                                             ).is_dir():
-        raise CbecError(f"assignment {assignment!r} is not in course {root}")
-    _not_yet("cbec grade")
 
 
 @click.group()
