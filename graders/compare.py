@@ -193,7 +193,8 @@ def _as_id_list(x: Any) -> list | None:
         return None
     if isinstance(x, pd.DataFrame):
         return None if x.shape[1] != 1 else x.iloc[:, 0].tolist()
-    if isinstance(x, pd.Series | pd.Index | np.ndarray | list | tuple | set | frozenset):
+    if isinstance(x, pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray
+                  | list | tuple | set | frozenset):
         return list(x)
     return None
 
@@ -296,7 +297,7 @@ class Frame(Comparator):
         if len(ans) != len(exp):
             return Verdict(False, "shape", f"行数不对：你的表有 {len(ans)} 行。",
                            "多了还是少了？检查筛选条件和 groupby 的列。")
-        a, e = ans[need].reset_index(drop=True), exp[need].reset_index(drop=True)
+        a, e = _decat(ans[need]), _decat(exp[need])
         if not self.ordered:
             by = list(self.key or need)
             try:
@@ -311,6 +312,14 @@ class Frame(Comparator):
         if not wrong:
             return OK
         return Verdict(False, "value", f"这些列的数值不正确：{', '.join(map(str, wrong))}。")
+
+
+def _decat(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain values, so rows sort by value rather than by category
+    order (``groupby`` on a categorical column gives categorical keys)."""
+    df = df.reset_index(drop=True)
+    cat = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    return df.astype({c: object for c in cat}) if cat else df
 
 
 def _named_index(df: pd.DataFrame) -> bool:
