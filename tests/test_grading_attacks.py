@@ -16,17 +16,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_grading_run import make_nb, require_bwrap, run
+from test_grading_run import make_nb, require_bwrap, run, run_warm
 
 from graders.compare import Number
 from graders.grading import capture as C
 from graders.grading import sandbox
 
 
-@pytest.fixture(autouse=True)
-def _bwrap(monkeypatch):
+@pytest.fixture(autouse=True, params=["cold", "warm"])
+def _bwrap(request, monkeypatch):
+    """Every attack runs twice: in a fresh sandbox (``run_notebook``) and in a warm zygote
+    (:class:`graders.grading.pool.WarmPool`)."""
     monkeypatch.delenv(sandbox.SANDBOX_ENV, raising=False)
     require_bwrap()
+    if request.param == "warm":
+        monkeypatch.setitem(globals(), "run", run_warm)
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:

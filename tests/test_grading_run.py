@@ -70,6 +70,25 @@ def run(nb: Path, tmp_path: Path, capture=(), **kw):
     return r
 
 
+def run_warm(nb: Path, tmp_path: Path, capture=(), **kw):
+    """:func:`run` through a one-worker :class:`~graders.grading.pool.WarmPool` (bwrap mode:
+    the notebook must really run in a warm zygote)."""
+    from graders.grading.pool import WarmPool
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    kw.setdefault("timeout", 60)
+    pool_kw = {k: kw.pop(k) for k in ("hide", "ro_binds", "memory_mb") if k in kw}
+    with WarmPool(1, scratch_root=scratch, timeout=kw.pop("timeout"), warm=True,
+                  **pool_kw) as pool:
+        r = pool.run(nb, data_dir=DATA, capture=list(capture), **kw)
+    if sandbox.mode() == "bwrap" and r.status not in ("missing", "empty", "invalid_notebook",
+                                                       "wrong_kernel"):
+        assert "warm" in r.notes and not any("failed" in n for n in r.notes), r.notes
+    assert list(scratch.iterdir()) == [], "the worker folders must be removed"
+    return r
+
+
 # --- an honest notebook: every kind of answer -------------------------------------------
 
 HONEST = [

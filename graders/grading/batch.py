@@ -53,6 +53,7 @@ from typing import Any
 import nbformat
 
 from graders.grading.integrity import IntegrityReport, prepare, released_view
+from graders.grading.pool import WarmPool
 from graders.grading.results import ItemScore, NotebookGrade
 from graders.grading.run import RunResult, run_notebook
 from graders.grading.score import answer_variables, graded_cells, score_notebook
@@ -281,6 +282,7 @@ class _Ctx:
     timeout: float
     memory_mb: int
     datasets: _Datasets
+    pool: Any = None  # graders.grading.pool.WarmPool (None: run_notebook, cold)
 
 
 def _grader_error(g: NotebookGrade, m: _Master, diagnosis: str) -> None:
@@ -345,7 +347,8 @@ def _execute(ctx: _Ctx, m: _Master, report: IntegrityReport, data: Dataset,
     path = report.prepared
     nb = None
     for attempt in range(TIMEOUT_RETRIES + 1):
-        run = run_notebook(path, data_dir=data.path, capture=m.capture, timeout=ctx.timeout,
+        runner = ctx.pool.run if ctx.pool is not None else run_notebook
+        run = runner(path, data_dir=data.path, capture=m.capture, timeout=ctx.timeout,
                            memory_mb=ctx.memory_mb, scratch_root=ctx.jobs, hide=ctx.hide)
         if run.status != "timeout" or attempt == TIMEOUT_RETRIES:
             return run
@@ -399,15 +402,19 @@ def grade_assignment(course: str | os.PathLike, assignment: str, *,
             raise GradingError(f"scratch folder {base} is inside {h}, which submissions must "
                                "not see; choose a scratch folder outside the course")
     batch = Path(tempfile.mkdtemp(prefix="cbec-grade-", dir=base))
+    stack = contextlib.ExitStack()
     try:
         os.chmod(batch, 0o711)  # the sandbox user may enter its job folder, list nothing
         private, jobs = batch / "private", batch / "jobs"
         private.mkdir(mode=0o700)
         jobs.mkdir(mode=0o711)
         os.chmod(jobs, 0o711)
-        ctx = _Ctx(course, assignment, root, private, jobs, hide, float(timeout),
-                   int(memory_mb), _Datasets(course, assignment, private / "datasets"))
         tasks = [(s, m) for s in who for m in masters]
+        pool = WarmPool(min(workers, len(tasks)) or 1, hide=hide, memory_mb=int(memory_mb),
+                        timeout=float(timeout), scratch_root=jobs)
+        stack.enter_context(pool)
+        ctx = _Ctx(course, assignment, root, private, jobs, hide, float(timeout),
+                   int(memory_mb), _Datasets(course, assignment, private / "datasets"), pool)
         grades: list[NotebookGrade] = []
         if workers == 1 or len(tasks) <= 1:
             for s, m in progress(tasks, len(tasks), f"grading {assignment}"):
@@ -419,6 +426,7 @@ def grade_assignment(course: str | os.PathLike, assignment: str, *,
                 for fut in progress(as_completed(futs), len(futs), f"grading {assignment}"):
                     grades.append(fut.result())
     finally:
+        stack.close()
         shutil.rmtree(batch, ignore_errors=True)
     grades.sort(key=lambda g: (g.student, g.notebook))
     if write:

@@ -188,6 +188,353 @@ def main(job_dir: str) -> None:
     log({"event": "done"})
 
 
+# ------------------------------------------------------------------------------------------
+# warm mode: a zygote that forks one child per notebook (see graders/grading/pool.py)
+
+ZYGOTE_ARG = "--zygote"
+JOB_LOG = "/joblog"  # the children's stdout/stderr (a per-worker folder, wiped after each job)
+_ZYGOTE_IGNORED = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM",
+                   "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGPIPE")
+_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP = 4, 38, 22
+
+
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(*args: int) -> None:
+    import ctypes
+
+    libc = _libc()
+    if libc.prctl(*(ctypes.c_ulong(a) for a in args)) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl{args[:2]} failed")
+
+
+# syscall numbers: (audit arch, ptrace & memory access, key rings, signal/pidfd by pid)
+_SYSCALLS = {
+    "x86_64": (0xC000003E, (101, 310, 311, 248, 249, 250), (62, 200, 234, 129, 297, 424, 434)),
+    "aarch64": (0xC00000B7, (117, 270, 271, 217, 218, 219), (129, 130, 131, 138, 240, 424, 434)),
+}
+
+
+def seccomp_supported() -> bool:
+    import platform
+
+    return platform.machine() in _SYSCALLS
+
+
+def _seccomp_protect(protected: tuple[int, ...]) -> None:
+    """Install a seccomp filter in this process (inherited by everything it starts): no
+    ``ptrace`` / ``process_vm_readv`` / ``process_vm_writev`` / key-ring calls at all, and no
+    signal or pidfd aimed at a ``protected`` pid, its process group, or ``-1`` (EPERM)."""
+    import ctypes
+    import errno
+    import platform
+
+    arch, denied, by_pid = _SYSCALLS[platform.machine()]
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    eperm = 0x00050000 | errno.EPERM
+    prog: list[tuple[int, int, int, int]] = []
+    fixups: list[tuple[int, str]] = []  # (instruction, label its true branch jumps to)
+
+    def emit(code, k, jt=0, jf=0):
+        prog.append((code, jt, jf, k))
+
+    emit(ld, 4)  # arch
+    emit(jeq, arch, 1, 0)
+    emit(ret, kill)
+    emit(ld, 0)  # syscall number
+    emit(jge, 0x40000000, 0, 1)  # x32 ABI
+    emit(ret, eperm)
+    for nr in denied:
+        fixups.append((len(prog), "deny"))
+        emit(jeq, nr)
+    for nr in by_pid:
+        fixups.append((len(prog), "pid"))
+        emit(jeq, nr)
+    emit(ret, allow)
+    labels = {"pid": len(prog)}
+    emit(ld, 16)  # low 32 bits of args[0] (little-endian): the pid
+    targets = {0xFFFFFFFF, 1}
+    for p in protected:
+        targets |= {p & 0xFFFFFFFF, -p & 0xFFFFFFFF}
+    for t in sorted(targets):
+        fixups.append((len(prog), "deny"))
+        emit(jeq, t)
+    emit(ret, allow)
+    labels["deny"] = len(prog)
+    emit(ret, eperm)
+    for i, label in fixups:
+        code, _jt, jf, k = prog[i]
+        prog[i] = (code, labels[label] - i - 1, jf, k)
+        assert 0 < labels[label] - i - 1 < 256
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                    ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    arr = (SockFilter * len(prog))(*(SockFilter(*ins) for ins in prog))
+    fprog = SockFprog(len(prog), arr)
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc = _libc()
+    if libc.prctl(ctypes.c_int(_PR_SET_SECCOMP), ctypes.c_ulong(2), ctypes.byref(fprog),
+                  ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp filter refused")
+
+
+def _zygote_preload() -> None:
+    """Everything a notebook child needs, imported once (never any trainee code)."""
+    import matplotlib
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow
+    import pyarrow.parquet  # noqa: F401
+
+    matplotlib.use("Agg")
+    import matplotlib.font_manager
+    import matplotlib.pyplot
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    import cbec_sim
+    import cbec_sim.tables
+    import graders.compare
+    import graders.practice  # noqa: F401
+
+    assert cbec_sim and os.environ.get("CBEC_GRADING") == "1"
+    if "graders.exercises" in sys.modules:  # must stay hidden from the sandbox
+        raise RuntimeError("graders.exercises was imported in the zygote")
+
+
+class _Proto:
+    """Line protocol on fds 0 (requests) / 1 (answers) with the grader."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def send(self, line: str) -> None:
+        data = (line + "\n").encode()
+        while data:
+            data = data[os.write(1, data):]
+
+    def readline(self) -> str | None:
+        while b"\n" not in self.buf:
+            chunk = os.read(0, 4096)
+            if not chunk:
+                return None
+            self.buf += chunk
+            if len(self.buf) > 4096:
+                return None
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode("ascii", "replace")
+
+
+def _child_after_fork(zygote_pid: int, token: str, timeout: float, memory_mb: int) -> None:
+    """In the forked child: own session, fresh fds, per-job limits, filter; then the job."""
+    import resource
+    import signal
+
+    os.setsid()
+    for name in _ZYGOTE_IGNORED:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets it up
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    for n, name in ((1, "child.out"), (2, "child.err")):
+        fd = os.open(os.path.join(JOB_LOG, name), flags, 0o600)
+        os.dup2(fd, n)
+        os.close(fd)
+    os.closerange(3, 65536)
+    mb = 1024 * 1024
+    cpu = int(timeout) + 5
+    for lim, val in ((resource.RLIMIT_AS, memory_mb * mb), (resource.RLIMIT_CPU, cpu),
+                     (resource.RLIMIT_CORE, 0), (resource.RLIMIT_MSGQUEUE, 0)):
+        hard = cpu + 1 if lim == resource.RLIMIT_CPU else val
+        resource.setrlimit(lim, (val, hard))
+    os.environ["CBEC_JOB_TOKEN"] = token
+    _seccomp_protect((zygote_pid,))
+    os.chdir("/job")
+
+
+def _run_child(zygote_pid: int, token: str, timeout: float, memory_mb: int) -> None:
+    code = 3
+    try:
+        _child_after_fork(zygote_pid, token, timeout, memory_mb)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        main("/job")
+        code = 0
+    except BaseException as exc:
+        try:
+            _original_builtins()
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+            sys.__stderr__.write(f"cbec grading child failed: {type(exc).__name__}: {exc}\n")
+        except BaseException:
+            pass
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.__stdout__.flush()
+            sys.__stderr__.flush()
+        os._exit(code)
+
+
+def _sandbox_pids(me: int) -> list[int]:
+    """Live processes of the sandbox other than its init (pid 1) and the zygote."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            out.append(int(name))
+    return out
+
+
+def _sweep(me: int) -> int:
+    """Kill every process in the sandbox but init and the zygote; remove System V IPC
+    objects; empty /tmp and /dev/shm. Returns how many processes had to be killed."""
+    import ctypes
+    import signal
+
+    left = 0
+    for _ in range(500):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)  # everything we may signal but init and ourselves
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        pids = _sandbox_pids(me)
+        if not pids:
+            break
+        left = max(left, len(pids))
+        time.sleep(0.005)
+    else:
+        raise RuntimeError(f"processes survive the sweep: {_sandbox_pids(me)[:10]}")
+    libc = _libc()
+    for kind, fn, extra in (("shm", "shmctl", ()), ("msg", "msgctl", ()),
+                            ("sem", "semctl", (0,))):
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ident = int(row.split()[1])
+            getattr(libc, fn)(ctypes.c_int(ident), *extra, ctypes.c_int(0), None)  # IPC_RMID
+
+    def wipe(path: str) -> None:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            for e in os.listdir(path):
+                wipe(os.path.join(path, e))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+
+    for top in ("/tmp", "/dev/shm"):
+        with contextlib.suppress(OSError):
+            os.chmod(top, 0o1777)
+        try:
+            entries = os.listdir(top)
+        except OSError:
+            continue
+        for e in entries:
+            with contextlib.suppress(OSError, RecursionError):
+                wipe(os.path.join(top, e))
+        if os.listdir(top):
+            raise RuntimeError(f"{top} could not be emptied")
+    return left
+
+
+def zygote_main() -> None:
+    """Pre-import, then serve ``RUN timeout memory_mb token`` requests, one at a time:
+    fork, report ``PID``, wait (``KILL`` from the grader stops the child's group),
+    report ``EXIT rc``, sweep the sandbox, report ``CLEAN n``. Never runs trainee code."""
+    import select
+    import signal
+
+    me = os.getpid()
+    if me != 2 or os.getppid() != 1:  # kill(-1) below is only safe inside bwrap's PID space
+        raise RuntimeError(f"the zygote must run as pid 2 of a fresh PID namespace (pid {me})")
+    for name in _ZYGOTE_IGNORED:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    sys.stdout = sys.stderr  # fd 1 is the protocol: nothing else may write there
+    _zygote_preload()
+    proto = _Proto()
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1:
+        raise RuntimeError(f"the zygote has {threads} threads after its imports; cannot fork")
+    proto.send(f"READY {me}")
+    while True:
+        line = proto.readline()
+        if line is None or line == "QUIT":
+            os._exit(0)
+        if line == "KILL":  # came after the child had ended: nothing left to stop
+            continue
+        parts = line.split()
+        if len(parts) != 4 or parts[0] != "RUN":
+            proto.send("ERROR bad request")
+            os._exit(4)
+        timeout, memory_mb, token = float(parts[1]), int(parts[2]), parts[3]
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _run_child(me, token, timeout, memory_mb)
+        pidfd = os.pidfd_open(pid)
+        proto.send(f"PID {pid}")
+        while True:
+            ready, _, _ = select.select([0, pidfd], [], [])
+            if pidfd in ready:
+                break
+            req = proto.readline()
+            if req is None:
+                os._exit(0)  # grader gone: bwrap's PID namespace ends with us
+            if req == "KILL":
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        proto.send(f"EXIT {rc}")
+        try:
+            n = _sweep(me)
+        except Exception as exc:
+            proto.send(f"ERROR sweep: {str(exc)[:200]}".replace("\n", " "))
+            os._exit(5)
+        proto.send(f"CLEAN {n}")
+
+
+if __name__ == "__main__" and sys.argv[1:] == [ZYGOTE_ARG]:
+    try:
+        zygote_main()
+    except BaseException as exc:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write(f"cbec zygote failed: {type(exc).__name__}: {exc}\n")
+        sys.stderr.flush()
+        os._exit(6)
+    os._exit(0)
+
 if __name__ == "__main__":
     try:
         main(sys.argv[1])

@@ -310,22 +310,11 @@ def _where(idx: int | None, cells: dict[int, CellResult]) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | None,
-                 capture: Sequence[str], timeout: float = 120, memory_mb: int = 2048,
-                 scratch_root: str | os.PathLike | None = None,
-                 hide: Sequence[str | os.PathLike] = (),
-                 ro_binds: Sequence[str | os.PathLike] = (), keep: bool = False) -> RunResult:
-    """Execute the notebook at ``nb_path`` in a sandbox and capture ``capture`` variables.
-
-    ``hide``: paths the notebook must not see (course folder, submissions, gradebook folder,
-    course secret); ``ro_binds``: extra host paths to show read-only (rarely needed);
-    ``keep``: leave the job directory on disk (its path is in ``notes``). Never raises for
-    anything the submission does; problems end up in ``status`` / ``diagnosis``."""
-    t0 = time.perf_counter()
-    names = list(dict.fromkeys(capture))
+def read_submission(nb_path: str | os.PathLike, names: list[str], t0: float
+                    ) -> RunResult | tuple[bytes, list[tuple[int, dict]]]:
+    """The submission's bytes and code cells, or the :class:`RunResult` that ends it early
+    (missing, empty, not a notebook, wrong kernel)."""
     missing = {n: _capture.MISSING for n in names}
-    nb_path = Path(nb_path)
-    hide_paths = [Path(h).resolve() for h in hide]
     try:
         try:
             with open(nb_path, "rb") as f:
@@ -345,7 +334,44 @@ def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | No
             raise _Early("empty", "the notebook has no code to run (notebook 中没有代码)")
     except _Early as e:
         return RunResult(e.status, e.diagnosis, time.perf_counter() - t0, answers=missing)
+    return raw, code
 
+
+def write_job(work: Path, nb_name: str, raw: bytes, code: list[tuple[int, dict]],
+              names: list[str]) -> Path:
+    """Fill the job folder ``work`` (the notebook's copy, ``.grader/job.json``, the font
+    list); returns the ``.grader`` folder. The dataset is the caller's business."""
+    gdir = work / GRADER_DIR
+    gdir.mkdir(parents=True)
+    (work / _safe_name(nb_name)).write_bytes(raw)
+    fonts = _font_cache()
+    if fonts is not None:
+        (work / ".matplotlib").mkdir()
+        shutil.copyfile(fonts, work / ".matplotlib" / fonts.name)
+    job = {"cells": [{"index": i, "source": _source(c)} for i, c in code], "capture": names}
+    (gdir / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    return gdir
+
+
+def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | None,
+                 capture: Sequence[str], timeout: float = 120, memory_mb: int = 2048,
+                 scratch_root: str | os.PathLike | None = None,
+                 hide: Sequence[str | os.PathLike] = (),
+                 ro_binds: Sequence[str | os.PathLike] = (), keep: bool = False) -> RunResult:
+    """Execute the notebook at ``nb_path`` in a sandbox and capture ``capture`` variables.
+
+    ``hide``: paths the notebook must not see (course folder, submissions, gradebook folder,
+    course secret); ``ro_binds``: extra host paths to show read-only (rarely needed);
+    ``keep``: leave the job directory on disk (its path is in ``notes``). Never raises for
+    anything the submission does; problems end up in ``status`` / ``diagnosis``."""
+    t0 = time.perf_counter()
+    names = list(dict.fromkeys(capture))
+    sub = read_submission(nb_path, names, t0)
+    if isinstance(sub, RunResult):
+        return sub
+    raw, code = sub
+    nb_path = Path(nb_path)
+    hide_paths = [Path(h).resolve() for h in hide]
     cells = {i: _cell_info(i, c) for i, c in code}
     root_dir = Path(scratch_root) if scratch_root is not None else Path(tempfile.gettempdir())
     root_dir = root_dir.resolve()
@@ -357,20 +383,12 @@ def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | No
     notes: list[str] = []
     try:
         work, logs = job_root / "work", job_root / "log"
-        gdir = work / GRADER_DIR
-        gdir.mkdir(parents=True)
+        work.mkdir()
         logs.mkdir()
-        (work / _safe_name(nb_path.name)).write_bytes(raw)
+        gdir = write_job(work, nb_path.name, raw, code, names)
         if data_dir is not None:
             shutil.copytree(data_dir, work / "data")
             _make_readonly(work / "data")
-        fonts = _font_cache()
-        if fonts is not None:
-            (work / ".matplotlib").mkdir()
-            shutil.copyfile(fonts, work / ".matplotlib" / fonts.name)
-        job = {"cells": [{"index": i, "source": _source(c)} for i, c in code],
-               "capture": names}
-        (gdir / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         if _sandbox.mode() == "fallback" and os.geteuid() == 0:
             os.chmod(job_root, 0o711)  # nobody may enter work/, not list the job root
             exposed = _sandbox.fallback_exposed(hide_paths)

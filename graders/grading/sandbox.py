@@ -179,6 +179,33 @@ def _hide_args(hide: Sequence[Path], bound: Sequence[Path], needed: Sequence[Pat
 def bwrap_argv(job_dir: Path, command: Sequence[str], *, hide: Sequence[Path] = (),
                ro_binds: Sequence[Path] = (), bwrap: str = "bwrap") -> list[str]:
     """The full ``bwrap`` command line that runs ``command`` with ``job_dir`` at /job."""
+    argv = _bwrap_common(hide, ro_binds, bwrap)
+    job_dir = Path(job_dir)
+    argv += ["--bind", str(job_dir), JOB_MOUNT]
+    if (job_dir / "data").is_dir():
+        argv += ["--ro-bind", str(job_dir / "data"), f"{JOB_MOUNT}/data"]
+    argv += ["--remount-ro", "/", "--chdir", JOB_MOUNT, "--", *command]
+    return argv
+
+
+def zygote_argv(slot: Path, command: Sequence[str], *, hide: Sequence[Path] = (),
+                ro_binds: Sequence[Path] = (), bwrap: str = "bwrap") -> list[str]:
+    """The ``bwrap`` command line of a warm zygote (:mod:`graders.grading.pool`): the same
+    sandbox, with the worker's folders ``slot/job`` at /job (read-write; the grader empties it
+    between notebooks), ``slot/data`` at /job/data (read-only) and ``slot/log`` at /joblog
+    (the children's stdout/stderr). ``/dev`` is read-only but for a ``/dev/shm`` tmpfs, so the
+    only writable places are /job, /joblog, /tmp and /dev/shm — all emptied after every job."""
+    slot = Path(slot)
+    argv = _bwrap_common(hide, ro_binds, bwrap)
+    argv += ["--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+             "--bind", str(slot / "job"), JOB_MOUNT,
+             "--ro-bind", str(slot / "data"), f"{JOB_MOUNT}/data",
+             "--bind", str(slot / "log"), "/joblog",
+             "--remount-ro", "/", "--chdir", JOB_MOUNT, "--", *command]
+    return argv
+
+
+def _bwrap_common(hide: Sequence[Path], ro_binds: Sequence[Path], bwrap: str) -> list[str]:
     needed = list(code_dirs())
     bound = [*needed, *(Path(p).resolve() for p in ro_binds)]
     argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
@@ -191,11 +218,6 @@ def bwrap_argv(job_dir: Path, command: Sequence[str], *, hide: Sequence[Path] = 
     if exercises_dir().is_dir():
         argv += ["--tmpfs", str(exercises_dir()), "--remount-ro", str(exercises_dir())]
     argv += _hide_args(hide, bound, needed)
-    job_dir = Path(job_dir)
-    argv += ["--bind", str(job_dir), JOB_MOUNT]
-    if (job_dir / "data").is_dir():
-        argv += ["--ro-bind", str(job_dir / "data"), f"{JOB_MOUNT}/data"]
-    argv += ["--remount-ro", "/", "--chdir", JOB_MOUNT, "--", *command]
     return argv
 
 
