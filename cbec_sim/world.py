@@ -183,11 +183,13 @@ def _read_table(file: Path, name: str, fmt: str) -> pd.DataFrame:
     return conform(df, spec)
 
 
-def load(path: str | Path, *, verify: bool = True, with_labels: bool = False) -> World:
+def load(path: str | Path, *, verify: bool = True, with_labels: bool = False,
+         lazy: bool = True) -> World:
     """Load a world written by :meth:`World.to_parquet` / :meth:`World.to_csv`.
 
     With ``verify`` every file's sha256 is checked against the manifest (at once, for all
-    files). Trainee tables are read lazily, on first access; labels are read at once.
+    files). Trainee tables are read lazily, on first access (``lazy=False``: all at once, e.g.
+    before the folder goes away); labels are read at once.
     """
     import cbec_sim.tables  # noqa: F401  (registers all table specs)
 
@@ -222,4 +224,6 @@ def load(path: str | Path, *, verify: bool = True, with_labels: bool = False) ->
             if isinstance(e.get("rows"), int):
                 rows[name] = e["rows"]
     meta = {k: v for k, v in manifest.items() if k not in ("tables", "format")}
+    if not lazy:
+        return World({name: read() for name, read in loaders.items()}, labels, meta)
     return World(LazyTables(loaders, rows), labels, meta)

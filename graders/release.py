@@ -53,6 +53,9 @@ VARIANTS_DIR = "variants"
 DATA_DIR = "data"
 MARKER = ".cbec-release"
 VARIANT_FIELDS = ("trainee", "fingerprint", "n_orders", "cbec_sim_version")
+# Optional column: where the release wrote the trainee's dataset (the grader reuses it after
+# checking every file's sha256 against the fingerprinted manifest, instead of re-deriving).
+RECORD_FIELDS = (*VARIANT_FIELDS, "dataset")
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 Progress = Callable[[Iterable[Any], int, str], Iterator[Any]]
@@ -112,6 +115,23 @@ def add_students(course: Path, trainees: Iterable[Trainee]) -> None:
 def fingerprint(dataset: Path) -> str:
     """sha256 of a dataset's manifest.json (which lists every file's sha256)."""
     return hashlib.sha256((Path(dataset) / "manifest.json").read_bytes()).hexdigest()
+
+
+def verified_dataset(path: str | os.PathLike | None, fp: str) -> Path | None:
+    """``path`` when it holds a dataset whose manifest has fingerprint ``fp`` and whose every
+    file matches the manifest's sha256, else None (missing, edited or foreign)."""
+    if not path:
+        return None
+    import cbec_sim
+
+    p = Path(path)
+    try:
+        if not (p / "manifest.json").is_file() or fingerprint(p) != fp:
+            return None
+        cbec_sim.load(p, verify=True)
+    except (OSError, ValueError):
+        return None
+    return p
 
 
 def write_world(seed: int, n_orders: int, dest: Path) -> tuple[str, str]:
@@ -183,10 +203,11 @@ def _write_variants(course: Path, assignment: str, rows: list[dict[str, Any]]) -
     p = variants_path(course, assignment)
     p.parent.mkdir(parents=True, exist_ok=True)
     merged = read_variants(course, assignment)
-    merged.update({r["trainee"]: {k: r[k] for k in VARIANT_FIELDS} for r in rows})
+    merged.update({r["trainee"]: {k: r.get(k, "") for k in RECORD_FIELDS} for r in rows})
     tmp = p.with_suffix(".csv.partial")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=VARIANT_FIELDS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=RECORD_FIELDS, lineterminator="\n",
+                           extrasaction="ignore")
         w.writeheader()
         for tid in sorted(merged):
             w.writerow(merged[tid])
@@ -217,7 +238,7 @@ def trainee_world(course: str | os.PathLike, assignment: str, trainee: str):
                 f"re-derived (fingerprint differs; released with cbec_sim "
                 f"{rec['cbec_sim_version']}, now {version}): the course secret or the simulator "
                 "changed since the release")
-        return cbec_sim.load(Path(tmp) / DATA_DIR)
+        return cbec_sim.load(Path(tmp) / DATA_DIR, lazy=False)  # the folder goes away
 
 
 # -- release -----------------------------------------------------------------------------------
@@ -277,6 +298,8 @@ def release(course: str | os.PathLike, assignment: str, roster: str | os.PathLik
     if target.exists():
         shutil.rmtree(target)
     staging.replace(target)
+    for r in rows:
+        r["dataset"] = str((target / r["trainee"] / DATA_DIR).resolve())
     record = _write_variants(course, assignment, rows)
     return ReleaseResult(released, tuple(t.id for t in trainees), target, record,
                          course / ".cbec-secret" if created else None)

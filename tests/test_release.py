@@ -249,3 +249,17 @@ def test_release_with_roster(tmp_path, monkeypatch):
     assert tree_bytes(course / "source") == source_before
     assert not [p for p in course.rglob("*.partial")]
     assert os.listdir(course / "variants") == [f"{ASSIGNMENT}.csv"]
+
+
+def test_verified_dataset_rejects_edited_or_foreign_copies(tmp_path, small_world):
+    from graders.release import fingerprint, verified_dataset
+
+    small_world.to_parquet(tmp_path / "d", include_seed=False)
+    fp = fingerprint(tmp_path / "d")
+    assert verified_dataset(tmp_path / "d", fp) == tmp_path / "d"
+    assert verified_dataset(tmp_path / "d", "0" * 64) is None
+    assert verified_dataset(tmp_path / "nowhere", fp) is None
+    assert verified_dataset(None, fp) is None
+    f = tmp_path / "d" / "orders.parquet"
+    f.write_bytes(f.read_bytes()[:-10] + b"0123456789")  # same manifest, edited table
+    assert verified_dataset(tmp_path / "d", fp) is None

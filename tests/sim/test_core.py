@@ -247,3 +247,21 @@ def test_other_periods_build_valid_worlds(start, months):
     assert validate_world(w) == []
     created = w.orders["created_at"].dt.tz_localize(None)
     assert created.min() >= pd.Timestamp(start) - pd.Timedelta(days=1)
+
+
+def test_load_is_lazy_unless_asked(tmp_path, small_world):
+    import cbec_sim
+    from cbec_sim.world import LazyTables
+
+    small_world.to_parquet(tmp_path / "w")
+    lazy = cbec_sim.load(tmp_path / "w")
+    assert isinstance(lazy.tables, LazyTables) and not lazy.tables._cache
+    assert repr(lazy) == repr(small_world)  # row counts from the manifest, nothing read
+    assert not lazy.tables._cache
+    pd.testing.assert_frame_equal(lazy.orders, small_world.orders)
+    assert list(lazy.tables._cache) == ["orders"]
+    eager = cbec_sim.load(tmp_path / "w", lazy=False)
+    import shutil
+
+    shutil.rmtree(tmp_path / "w")
+    pd.testing.assert_frame_equal(eager.customers, small_world.customers)
