@@ -9,6 +9,7 @@ simulator and the secure grader — so feedback and grading cannot disagree.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,7 +95,11 @@ class Exercise:
         """Run answer code in a fresh notebook-like namespace; return the answer variable."""
         compiled = compile(code, f"<{self.id}:{label}>", "exec")
         ns = namespace(world, names=compiled.co_names + _nested_names(compiled))
-        exec(compiled, ns)
+        before = _open_figures()
+        try:
+            exec(compiled, ns)
+        finally:
+            _close_new_figures(before)  # charts made here are data, never shown
         if self.answer not in ns:
             raise NameError(f"{self.id}: the {label} does not assign `{self.answer}`")
         return ns[self.answer]
@@ -145,6 +150,20 @@ def _matches(cmp: Comparator, answer: Any, value: Any) -> bool:
 
 def _from_verdict(v: Verdict) -> Result:
     return Result(v.problem or "value", v.message, v.hint_cn)
+
+
+def _open_figures() -> set[int] | None:
+    plt = sys.modules.get("matplotlib.pyplot")
+    return set(plt.get_fignums()) if plt is not None else None
+
+
+def _close_new_figures(before: set[int] | None) -> None:
+    """Close pyplot figures opened since ``before`` (their Axes keep the plotted data)."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is None:
+        return
+    for num in set(plt.get_fignums()) - (before or set()):
+        plt.close(num)
 
 
 def _nested_names(code) -> tuple[str, ...]:
