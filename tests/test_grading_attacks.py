@@ -8,7 +8,6 @@ and other trainees' submissions live under ``tmp_path``.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_grading_pool import host_pids_with
 from test_grading_run import make_nb, require_bwrap, run, run_warm
 
 from graders.compare import Number
@@ -207,14 +207,7 @@ def test_detached_background_process_is_killed(tmp_path, monkeypatch, mode):
         "os.wait()\nstarted = True"])
     r = run(nb, tmp_path, ["started"])
     assert r.answers["started"] is True
-    alive = []
-    for pid in os.listdir("/proc"):
-        try:
-            if pid.isdigit() and marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                alive.append(pid)
-        except OSError:
-            continue
-    assert alive == []
+    assert host_pids_with(marker) == []
 
 
 @pytest.mark.slow
