@@ -23,6 +23,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import time
 
@@ -438,12 +439,22 @@ def _sweep(me: int) -> int:
             ident = int(row.split()[1])
             getattr(libc, fn)(ctypes.c_int(ident), *extra, ctypes.c_int(0), None)  # IPC_RMID
 
+    mounts = _mount_points()
+    # Bind mounts below /tmp (the project or its venv may live there, e.g. a CI checkout in
+    # /tmp) and the folders leading to them stay; everything else goes.
+    keep = {a for m in mounts for a in _ancestors(m)} | mounts
+
     def wipe(path: str) -> None:
+        if path in mounts:
+            return
         if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, 0o700)
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o700)
             for e in os.listdir(path):
-                wipe(os.path.join(path, e))
-            os.rmdir(path)
+                with contextlib.suppress(OSError, RecursionError):
+                    wipe(os.path.join(path, e))
+            if path not in keep:
+                os.rmdir(path)
         else:
             os.unlink(path)
 
@@ -457,9 +468,24 @@ def _sweep(me: int) -> int:
         for e in entries:
             with contextlib.suppress(OSError, RecursionError):
                 wipe(os.path.join(top, e))
-        if os.listdir(top):
+        if any(os.path.join(top, e) not in keep for e in os.listdir(top)):
             raise RuntimeError(f"{top} could not be emptied")
     return left
+
+
+def _mount_points() -> set[str]:
+    """Mount points of this mount namespace (octal escapes such as ``\\040`` decoded)."""
+    out = set()
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            raw = line.split()[4]
+            out.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), raw))
+    return out
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:i]) for i in range(2, len(parts))]
 
 
 def zygote_main() -> None:
