@@ -413,7 +413,7 @@ def _sweep(me: int) -> int:
     import ctypes
     import signal
 
-    left = 0
+    left = len(_sandbox_pids(me))  # what the job left behind, counted before the kill
     for _ in range(500):
         with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)  # everything we may signal but init and ourselves
