@@ -34,13 +34,11 @@ class DemoResult:
 
 def copy_course(dest: Path, assignment: str = ASSIGNMENT) -> Path:
     """A fresh working copy of the kit's course (config, curriculum, one module's source)."""
+    from graders.course_build import copy_course as copy
+
     if dest.exists():
         shutil.rmtree(dest)
-    (dest / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "curriculum.yaml"):
-        shutil.copy2(COURSE / name, dest / name)
-    shutil.copytree(COURSE / "source" / assignment, dest / "source" / assignment)
-    return dest
+    return copy(COURSE, dest, [assignment])
 
 
 def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,

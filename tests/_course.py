@@ -20,7 +20,6 @@ from graders import cells, exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "00-orientation"
-BIN = str(Path(sys.executable).parent)
 
 
 def first_notebook(module: str = ASSIGNMENT) -> str:
@@ -74,7 +73,9 @@ def make_course(tmp: Path, *, timeout: int | None = None, secret: str | None = N
 
 
 def _nbgrader_env() -> dict[str, str]:
-    env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+    from graders.nbg import nbgrader_env
+
+    env = nbgrader_env()
     env.pop("CBEC_COURSE_SECRET", None)
     return env
 

@@ -64,14 +64,11 @@ def test_released_module_is_built_and_listed(module):
 @pytest.mark.parametrize("module", [m.id for m in TEACHING])
 def test_cohort_is_graded_by_cbec_grade_as_simulated(module, tmp_path):
     from graders import cells, cohort, release
+    from graders.demo import copy_course
     from graders.grading.batch import grade_assignment
     from graders.variants import ensure_secret
 
-    course = tmp_path / "course"
-    (course / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "curriculum.yaml"):
-        shutil.copy2(COURSE / name, course / name)
-    shutil.copytree(COURSE / "source" / module, course / "source" / module)
+    course = copy_course(tmp_path / "course", module)
     ensure_secret(course)
     sim = cohort.simulate(course, module, 2, tmp_path / "cohort", seed=3, variants=True)
     release.release(course, module, sim.roster, tmp_path / "release")

@@ -16,14 +16,11 @@ MODULE = "21-agency-operation"  # one notebook: the quickest module to grade
 @pytest.mark.xdist_group("kernels")
 def test_cbec_grade_cli_grades_a_simulated_cohort(tmp_path):
     from graders import cohort, release
+    from graders.demo import copy_course
     from graders.nbg import gradebook_scores
     from graders.variants import ensure_secret
 
-    course = tmp_path / "course"
-    (course / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "curriculum.yaml"):
-        shutil.copy2(ROOT / "course" / name, course / name)
-    shutil.copytree(ROOT / "course" / "source" / MODULE, course / "source" / MODULE)
+    course = copy_course(tmp_path / "course", MODULE)
     ensure_secret(course)
     sim = cohort.simulate(course, MODULE, 2, tmp_path / "cohort", seed=5, variants=True)
     release.release(course, MODULE, sim.roster, tmp_path / "release")
