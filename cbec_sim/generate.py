@@ -35,6 +35,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("b2b", "cbec_sim.tables.b2b:build"),
     ("finance", "cbec_sim.tables.finance:build"),
     ("backoffice", "cbec_sim.tables.backoffice:build"),
+    ("risk", "cbec_sim.tables.risk:build"),
+    ("b2b_marketing", "cbec_sim.tables.b2b_marketing:build"),
 )
 
 MAX_ORDERS = 20_000_000

@@ -1185,3 +1185,88 @@ def weighted_kpi_score(scores, weights=None) -> np.ndarray:
         den = den + ok * w
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.asarray(den) > 0, num / den, np.nan)
+
+
+# ----------------------------------------------------------------------------------------
+# Import customs mode: 9610 direct mail vs 1210 bonded stock (stage 5.17, import side)
+# ----------------------------------------------------------------------------------------
+
+#: Days of import-channel history before the world's first day, so the import orders span a
+#: new year and the annual limit resets (see ``tables.imports``; simulation parameter).
+IMPORT_HISTORY_DAYS = 92
+
+
+def import_mode_monthly_cost(monthly_orders, monthly_units, parcel_freight_9610,
+                             inbound_freight_1210, avg_stock_units_1210, storage_1210,
+                             handling_1210) -> dict[str, np.ndarray]:
+    """Monthly landed logistics cost (CNY) of one product line under each import mode.
+
+    - **9610 直购进口** (direct mail): every order is one parcel sent from abroad —
+      ``monthly_orders × parcel_freight_9610`` (freight is **per parcel**, i.e. per order).
+    - **1210 保税备货** (bonded stock): goods are shipped in bulk to the bonded warehouse and
+      kept there — ``monthly_units × inbound_freight_1210`` (per **unit**)
+      ``+ avg_stock_units_1210 × storage_1210`` (storage per unit-month on the average stock)
+      ``+ monthly_orders × handling_1210`` (pick, pack and domestic delivery **per order**).
+
+    Each term is rounded half-up to the cent; returns ``cost_9610`` and ``cost_1210``.
+    """
+    o = np.asarray(monthly_orders, float)
+    cost_9610 = round_cents(o * np.asarray(parcel_freight_9610, float))
+    cost_1210 = (to_cents(np.asarray(monthly_units, float) * np.asarray(inbound_freight_1210,
+                                                                        float))
+                 + to_cents(np.asarray(avg_stock_units_1210, float)
+                            * np.asarray(storage_1210, float))
+                 + to_cents(o * np.asarray(handling_1210, float))) / 100.0
+    return {"cost_9610": cost_9610, "cost_1210": cost_1210}
+
+
+def import_mode_choice(cost_9610, cost_1210, lead_days_9610, lead_days_1210,
+                       promised_days) -> np.ndarray:
+    """The import mode to use per product line: ``'1210'`` or ``'9610'``.
+
+    A mode whose lead time (order to delivery, days) exceeds the delivery time promised to
+    the consumer is ruled out; of the modes left, the cheaper monthly cost wins (a tie goes
+    to 9610, which ties up no stock). When neither mode keeps the promise, the faster one.
+    """
+    c9, c12 = np.asarray(cost_9610, float), np.asarray(cost_1210, float)
+    l9, l12 = np.asarray(lead_days_9610, float), np.asarray(lead_days_1210, float)
+    p = np.asarray(promised_days, float)
+    ok9, ok12 = l9 <= p, l12 <= p
+    bonded = np.where(ok9 & ok12, c12 < c9, np.where(ok9 | ok12, ok12, l12 < l9))
+    return np.where(bonded, "1210", "9610").astype(object)
+
+
+# ----------------------------------------------------------------------------------------
+# Card disputes (拒付, chargebacks) — risk control (stage 5.14; Table 1 7.2.5)
+# ----------------------------------------------------------------------------------------
+
+#: Card-network dispute monitoring threshold: a store whose chargeback ratio in a month
+#: reaches this share of its card transactions is put into a monitoring programme (fines,
+#: then loss of card acceptance). Modelled on the card networks' published programmes
+#: (e.g. a 0.9 % dispute ratio at Visa, 1.5 % at Mastercard); teaching value.
+CHARGEBACK_RATIO_MAX = 0.009
+#: Minimum number of chargebacks in the month before the ratio counts. The networks use about
+#: 100 a month for big merchants; scaled down to the simulated stores' volumes (teaching value).
+CHARGEBACK_COUNT_MIN = 3
+#: Fee the acquirer charges the store per chargeback, won or lost (teaching value; acquirers
+#: typically charge 15–25 US dollars).
+CHARGEBACK_FEE_USD = 15.0
+
+
+def chargeback_ratio(n_chargebacks, n_card_orders) -> np.ndarray:
+    """Chargebacks received in a month ÷ card transactions of the same month (NaN if none)."""
+    n = np.asarray(n_chargebacks, float)
+    d = np.asarray(n_card_orders, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, n / np.where(d > 0, d, 1.0), np.nan)
+
+
+def chargeback_monitored(n_chargebacks, n_card_orders) -> np.ndarray:
+    """True where a store-month falls into card-network monitoring.
+
+    Both conditions hold: ratio ≥ :data:`CHARGEBACK_RATIO_MAX` **and** at least
+    :data:`CHARGEBACK_COUNT_MIN` chargebacks in the month.
+    """
+    ratio = chargeback_ratio(n_chargebacks, n_card_orders)
+    return (np.nan_to_num(ratio, nan=0.0) >= CHARGEBACK_RATIO_MAX) & (
+        np.asarray(n_chargebacks, float) >= CHARGEBACK_COUNT_MIN)

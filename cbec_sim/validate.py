@@ -63,6 +63,34 @@ def signup_before_first_order(w: World) -> list[str]:
     return [f"customers: {bad} signed up after their first order"] if bad else []
 
 
+@invariant
+def import_mode_plan(w: World) -> list[str]:
+    t, pf = w.tables.get("import_mode_costs"), w.tables.get("product_filings")
+    if t is None or pf is None:
+        return []
+    out = []
+    approved = set(pf.loc[pf["status"] == "approved", "filing_id"])
+    if not set(t["filing_id"]) <= approved:
+        out.append("import_mode_costs: a product line is not an approved product filing")
+    if (t["monthly_units"] < t["monthly_orders"]).any():
+        out.append("import_mode_costs: monthly_units < monthly_orders")
+    return out
+
+
+@invariant
+def import_annual_totals(w: World) -> list[str]:
+    o = w.tables.get("import_orders")
+    if o is None:
+        return []
+    from cbec_sim.rules import to_cents
+
+    cents = pd.Series(to_cents(o["dutiable_value"]), index=o.index)
+    run = cents.groupby([o["buyer_id"], o["order_year"]]).cumsum()
+    bad = int((run != to_cents(o["annual_total_after"])).sum())
+    return [f"import_orders: {bad} annual totals do not restart each calendar year"] if bad \
+        else []
+
+
 def validate_world(world: World) -> list[str]:
     """All problems found (empty list when the world is consistent)."""
     problems: list[str] = []

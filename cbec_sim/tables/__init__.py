@@ -8,6 +8,7 @@ and a stage function ``build(ctx) -> {table_name: DataFrame}`` called by
 from cbec_sim.tables import (  # noqa: F401
     aftersales,
     b2b,
+    b2b_marketing,
     backoffice,
     customers,
     finance,
@@ -21,5 +22,6 @@ from cbec_sim.tables import (  # noqa: F401
     orders,
     products,
     reference,
+    risk,
     stores,
 )

@@ -45,6 +45,11 @@ Model (simulation parameters unless a source is named; every deadline lives in
   survey, driven by a latent performance that drifts. Source 001 has **no numbers**: targets,
   scales and the weights in :data:`cbec_sim.rules.AGENCY_KPI_WEIGHTS` are invented teaching
   values.
+- ``agency_b2b_kpis``: the B2B platform store(s) are run by B2B providers (appended to
+  ``agency_providers`` with ``store_model = 'B2B'``); their monthly report counts the store's
+  real inquiries (spam excluded), first replies within 24 h, RFQs seen and quoted, and contracts
+  signed. 001 does not distinguish B2B from B2C: Art.10 (respond to inquiries promptly) and
+  Art.13 (sales, conversion) apply to both; inquiry handling is the B2B form of customer service.
 
 Planted and labelled: ``processing_sla_breach`` (one sales rep is systematically slow for two
 weeks), ``late_logistics_report`` (one warehouse clerk sends the morning report late for two
@@ -53,8 +58,10 @@ weeks), ``refund_routing_violation`` (refunds ≥ 5000 CNY approved by a store m
 ``refund_wrong_approver`` (approved by another store's manager; gives small worlds, which
 rarely have refunds ≥ 5000 CNY, a routing case too),
 ``reconciliation_mismatch`` (the ledger double-books or omits an order, or misses a refund),
-``agency_deteriorating`` / ``agency_improving`` (a provider's KPIs drift down / up) and
-``missing_confidentiality_agreement`` (a provider with data access never signed one, §3.2).
+``agency_deteriorating`` / ``agency_improving`` (a provider's KPIs drift down / up),
+``missing_confidentiality_agreement`` (a provider with data access never signed one, §3.2) and
+``agency_report_overstated`` (a B2B provider reports a 24-hour reply rate at least 8 points above
+what its inquiries show, in two months).
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cbec_sim import rules
+from cbec_sim._rng import spawn
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
@@ -93,6 +101,10 @@ REFUND_SOURCES = ("return", "lost_parcel", "undeliverable", "cancelled_after_pay
 REFUND_STATUSES = ("pending", "approved", "refunded")
 APPROVERS = ("store_manager", "general_manager")
 SERVICES = ("store_operation", "advertising", "content", "customer_service", "logistics")
+#: Services of the B2B (e.g. Alibaba.com) store operators: inquiry handling and RFQ quoting
+#: besides store operation and advertising (001 V1 Art.4, Art.8–10).
+B2B_SERVICES = ("store_operation", "advertising", "inquiry_handling", "rfq_quoting")
+MODELS = ("B2B", "B2C")
 #: Fictitious provider names (any likeness to a real company is unintended).
 _PROVIDERS = (
     ("Hangzhou Yunqi Cross-border Operations Co., Ltd.", "Hangzhou"),
@@ -102,6 +114,12 @@ _PROVIDERS = (
     ("Xiamen Bolan Brand Management Co., Ltd.", "Xiamen"),
     ("Ningbo Xingyuan E-commerce Agency Co., Ltd.", "Ningbo"),
 )
+_B2B_PROVIDERS = (
+    ("Jinhua Tongyuan B2B Trade Services Co., Ltd.", "Jinhua"),
+    ("Suzhou Qiaolian International Station Operations Co., Ltd.", "Suzhou"),
+)
+#: Months in which a B2B provider's report overstates its 24-hour reply rate (planted).
+B2B_OVERSTATED_MONTHS = 2
 #: Service bundles; bundles 0 and 4 are full service (given to the drifting providers).
 _BUNDLES = (SERVICES, ("store_operation", "advertising", "content", "customer_service"),
             ("advertising", "content"), ("store_operation", "customer_service", "logistics"),
@@ -247,14 +265,15 @@ AGENCY_PROVIDERS = register(TableSpec(
     name="agency_providers",
     grain="one agency-operation (代运营) service provider under contract",
     description="Fictitious service providers operating stores for the company (document "
-                "001). Fee model: monthly retainer + commission on the store's sales; fee "
-                "levels are invented teaching values (001 gives none).",
+                "001): B2C stores and the B2B platform store(s). Fee model: monthly retainer + "
+                "commission on the store's sales (B2B: contract value in CNY); fee levels are "
+                "invented teaching values (001 gives none).",
     columns=(
         Column("provider_id", "str", "provider id", unique=True),
         Column("name", "str", "company name (fictitious)"),
         Column("city", "str", "seat of the provider"),
         Column("services", "str", "services contracted, `|`-separated from: "
-               + ", ".join(SERVICES)),
+               + ", ".join(dict.fromkeys(SERVICES + B2B_SERVICES))),
         Column("store_id", "str", "store it operates", unique=True,
                references="stores.store_id"),
         Column("monthly_retainer_cny", "money", "fixed monthly fee", unit="CNY", ge=0),
@@ -264,6 +283,9 @@ AGENCY_PROVIDERS = register(TableSpec(
         Column("contract_end", "date", "last day of the contract"),
         Column("confidentiality_agreement", "bool", "signed a confidentiality agreement "
                "(002 §3.2: outsourcing suppliers must)"),
+        Column("store_model", "category", "business model of the store it operates (B2B "
+               "providers are assessed in `agency_b2b_kpis`, B2C ones in `agency_kpis`)",
+               values=MODELS),
     ),
 ))
 
@@ -304,6 +326,37 @@ AGENCY_KPIS = register(TableSpec(
                unit="CNY", ge=0),
         Column("fee_invoiced_cny", "money", "fee invoiced: monthly_retainer_cny + "
                "commission_pct × sales_cny", unit="CNY", ge=0),
+    ),
+))
+
+
+AGENCY_B2B_KPIS = register(TableSpec(
+    name="agency_b2b_kpis",
+    grain="one B2B provider × calendar month of its contract within the period",
+    description="Monthly report of each B2B agency provider (001 V1 Art.7, Art.10 respond to "
+                "inquiries promptly, Art.13 operating results). Counts come from the store's "
+                "real `inquiries`, `rfqs` and `contracts` created in the month (UTC), spam "
+                "inquiries (`flagged_spam`) excluded; `reported_reply_rate_24h` is the rate the "
+                "provider reports, to be checked against the data (reply target: first reply "
+                "within `rules.INQUIRY_REPLY_SLA_HOURS`). Fee: monthly_retainer_cny + "
+                "commission_pct × contract_value_cny (invented teaching values).",
+    columns=(
+        Column("provider_id", "str", "provider", references="agency_providers.provider_id"),
+        Column("month", "date", "first day of the month"),
+        Column("store_id", "str", "B2B store operated", references="stores.store_id"),
+        Column("inquiries", "int", "inquiries received in the month, spam excluded", ge=0),
+        Column("replied_24h", "int", "of those, first reply within 24 hours", ge=0),
+        Column("reported_reply_rate_24h", "rate", "24-hour reply rate as reported by the "
+               "provider (empty when no inquiries)", nullable=True, ge=0, le=1),
+        Column("rfqs_seen", "int", "RFQs posted in the month that the store saw", ge=0),
+        Column("rfqs_quoted", "int", "of those, quoted by the store", ge=0),
+        Column("contracts", "int", "contracts signed in the month", ge=0),
+        Column("contract_value_usd", "money", "Σ contracts.total_usd of those contracts",
+               unit="USD", ge=0),
+        Column("contract_value_cny", "money", "contract_value_usd × the reference USD rate",
+               unit="CNY", ge=0),
+        Column("fee_invoiced_cny", "money", "fee invoiced: monthly_retainer_cny + "
+               "commission_pct × contract_value_cny", unit="CNY", ge=0),
     ),
 ))
 
@@ -979,7 +1032,7 @@ def _agency(ctx: Context, rng, o_store: np.ndarray, b2c: np.ndarray, labels: lis
     bundle = np.array([0, 4, 1, 2, 3, 5])[:n_prov]
     t0 = int(np.clip(n_m // 3 + rng.integers(0, 2), 0, max(n_m - 3, 0)))  # drift start
     t1 = int(np.clip(n_m // 4 + rng.integers(0, 2), 0, max(n_m - 3, 0)))
-    prov: dict[str, list] = {c: [] for c in AGENCY_PROVIDERS.column_names}
+    prov: dict[str, list] = {c: [] for c in AGENCY_PROVIDERS.column_names[:-1]}
     kp: dict[str, list] = {c: [] for c in AGENCY_KPIS.column_names}
     mm = np.arange(n_m)
     for i in range(n_prov):
@@ -997,7 +1050,7 @@ def _agency(ctx: Context, rng, o_store: np.ndarray, b2c: np.ndarray, labels: lis
         c_end = (c_start + c_len).astype("datetime64[D]") - 1
         retainer = float(rng.integers(8, 31) * 1000)
         comm = float(np.round(rng.uniform(0.02, 0.08), 3))
-        for c, v in zip(AGENCY_PROVIDERS.column_names,
+        for c, v in zip(AGENCY_PROVIDERS.column_names[:-1],
                         (pid, _PROVIDERS[i][0], _PROVIDERS[i][1], "|".join(services),
                          store_ids[s], retainer, comm, c_start.astype("datetime64[D]"), c_end,
                          i != no_nda), strict=True):
@@ -1058,6 +1111,90 @@ def _agency(ctx: Context, rng, o_store: np.ndarray, b2c: np.ndarray, labels: lis
                 start=months[t1], end=months[min(t1 + 5, n_m - 1)],
                 detail="provider starts weak and improves for six months from this month "
                        "(improvement plan working)"))
+    prov["store_model"] = ["B2C"] * len(prov["provider_id"])
+    providers = pd.DataFrame(prov)
+    for c in ("contract_start", "contract_end"):
+        providers[c] = np.asarray(prov[c], dtype="datetime64[ns]")
+    kpi = pd.DataFrame({c: (np.concatenate(v) if v else []) for c, v in kp.items()})
+    kpi["month"] = kpi["month"].astype("datetime64[ns]")
+    return providers, kpi
+
+
+def _month_index(t_ns: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Month of each UTC timestamp (ns, NAT allowed) among ``edges``; -1 outside."""
+    m = np.searchsorted(edges, t_ns, side="right") - 1
+    return np.where((t_ns != NAT) & (m >= 0) & (m < len(edges) - 1), m, -1)
+
+
+def _agency_b2b(ctx: Context, rng, n_b2c: int, labels: list):
+    """B2B providers (one per B2B store, at most two) and their monthly KPI reports."""
+    stores = ctx.tables["stores"]
+    b2b_idx = np.flatnonzero(stores["model"].astype(str).to_numpy() == "B2B")
+    b2b_idx = b2b_idx[:len(_B2B_PROVIDERS)]
+    m0 = np.datetime64(ctx.start.date(), "M")
+    n_m = int((np.datetime64(ctx.end.date(), "M") - m0).astype(int)) + 1
+    months = m0 + np.arange(n_m)
+    edges = (m0 + np.arange(n_m + 1)).astype("datetime64[ns]").view(np.int64)
+    empty = pd.DataFrame(columns=AGENCY_B2B_KPIS.column_names)
+    inq, rfq, con = (ctx.tables.get(t) for t in ("inquiries", "rfqs", "contracts"))
+    if not len(b2b_idx) or inq is None or rfq is None or con is None:
+        return pd.DataFrame(columns=AGENCY_PROVIDERS.column_names), empty
+    usd = float(ctx.catalog.fx["cny"]["USD"])
+    store_ids = stores["store_id"].to_numpy(object)
+    prov: dict[str, list] = {c: [] for c in AGENCY_PROVIDERS.column_names}
+    kp: dict[str, list] = {c: [] for c in AGENCY_B2B_KPIS.column_names}
+    i_st = inq["store_id"].astype(str).to_numpy()
+    i_m = _month_index(_ns(inq["received_at"]), edges)
+    i_ok = ~inq["flagged_spam"].to_numpy(bool)
+    i_24 = rules.replied_within(inq["received_at"], inq["first_reply_at"])
+    r_st = rfq["store_id"].astype(str).to_numpy()
+    r_m = _month_index(_ns(rfq["posted_at"]), edges)
+    r_q = _ns(rfq["quoted_at"]) != NAT
+    c_st = con["store_id"].astype(str).to_numpy()
+    c_m = _month_index(_ns(con["signed_at"]), edges)
+    c_v = rules.to_cents(con["total_usd"].to_numpy(float))
+    for k, s in enumerate(b2b_idx):
+        pid = f"AP{n_b2c + k + 1:02d}"
+        sid = store_ids[s]
+        c_start = m0 - int(rng.integers(1, 12))
+        c_end = (c_start + 24).astype("datetime64[D]") - 1
+        retainer = float(rng.integers(5, 16) * 1000)
+        comm = float(np.round(rng.uniform(0.01, 0.04), 3))
+        for c, v in zip(AGENCY_PROVIDERS.column_names,
+                        (pid, _B2B_PROVIDERS[k][0], _B2B_PROVIDERS[k][1],
+                         "|".join(B2B_SERVICES), sid, retainer, comm,
+                         c_start.astype("datetime64[D]"), c_end, True, "B2B"), strict=True):
+            prov[c].append(v)
+        active = np.flatnonzero((months >= c_start) & (months <= c_end.astype("datetime64[M]")))
+        sel = (i_st == sid) & i_ok & (i_m >= 0)
+        n_inq = np.bincount(i_m[sel], minlength=n_m)[active]
+        n_24 = np.bincount(i_m[sel & i_24], minlength=n_m)[active]
+        sel = (r_st == sid) & (r_m >= 0)
+        n_rfq = np.bincount(r_m[sel], minlength=n_m)[active]
+        n_rq = np.bincount(r_m[sel & r_q], minlength=n_m)[active]
+        sel = (c_st == sid) & (c_m >= 0)
+        n_con = np.bincount(c_m[sel], minlength=n_m)[active]
+        v_usd = np.bincount(c_m[sel], weights=c_v[sel], minlength=n_m)[active] / 100
+        v_cny = rules.round_cents(v_usd * usd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            real = np.where(n_inq > 0, n_24 / np.maximum(n_inq, 1), np.nan)
+        reported = np.round(real, 4)
+        # planted: the report overstates the reply rate in a few months (rate below 100 %)
+        cand = np.flatnonzero(real < 0.9)  # so the report is at least 8 points too high
+        bad = np.sort(rng.choice(cand, min(B2B_OVERSTATED_MONTHS, len(cand)), replace=False))
+        for b in bad:
+            real_b = real[b]
+            reported[b] = np.round(min(0.99, real_b + rng.uniform(0.08, 0.2)), 4)
+            labels.append(_label(
+                "agency_report_overstated", "agency_b2b_kpis", [pid], store_id=sid,
+                start=months[active[b]], end=months[active[b]],
+                detail=f"reported 24-hour reply rate {reported[b]:.2%} but the inquiries show "
+                       f"{real_b:.2%} ({n_24[b]} of {n_inq[b]})"))
+        for c, v in zip(AGENCY_B2B_KPIS.column_names, (
+                np.full(len(active), pid, object), months[active].astype("datetime64[ns]"),
+                np.full(len(active), sid, object), n_inq, n_24, reported, n_rfq, n_rq, n_con,
+                v_usd, v_cny, rules.round_cents(retainer + comm * v_cny)), strict=True):
+            kp[c].append(v)
     providers = pd.DataFrame(prov)
     for c in ("contract_start", "contract_end"):
         providers[c] = np.asarray(prov[c], dtype="datetime64[ns]")
@@ -1134,6 +1271,12 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     refunds = _refund_requests(ctx, rng, team, o_store, s_oi, snap, labels)
     recon = _reconciliation(ctx, rng, clock, team, o_store, b2c, refunds, snap, labels)
     providers, kpis = _agency(ctx, rng, o_store, b2c, labels)
+    # additions draw from child generators (names appended at the end): tables above unchanged
+    kids = spawn(rng, ["agency_b2b"])
+    b2b_prov, b2b_kpis = _agency_b2b(ctx, kids["agency_b2b"], len(providers), labels)
+    if len(b2b_prov):
+        providers = pd.concat([providers, b2b_prov], ignore_index=True)
     return {"backoffice_staff": staff, "order_processing": proc, "refund_requests": refunds,
             "reconciliation": recon, "agency_providers": providers, "agency_kpis": kpis,
+            "agency_b2b_kpis": b2b_kpis,
             "anomalies": label_frame(labels)}

@@ -13,7 +13,15 @@ inventory list CEB621). Taxes follow the published retail-import policy (see
 Planted anomalies (labelled in ``anomalies``): suppliers approved although a mandatory
 document is missing; T_product records with an invalid HS code, an HS code that does not fit
 the goods, a missing mandatory field, a unit that does not fit the code, or an outlying
-declared price; orders whose customs messages disagree on one compared field.
+declared price; orders whose customs messages disagree on one compared field; orders whose
+payment or waybill message is missing (三单不全).
+
+The import orders start ``rules.IMPORT_HISTORY_DAYS`` before the world's first day and always
+span a new year, so the annual limit resets; a few buyers order only around 1 January (within
+the limit in each calendar year, above it if the years are wrongly added up).
+``import_mode_costs`` holds the planning data to choose 9610 direct mail or 1210 bonded stock
+per product line (``rules.import_mode_monthly_cost`` / ``rules.import_mode_choice``).
+Additions draw from child generators spawned at the end of the stage's names list.
 
 Codes, numbers and formats of filings, carriers and platforms are illustrative; buyers'
 names, ID numbers and phones are fake (ID numbers are well formed, with a valid check digit).
@@ -28,11 +36,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cbec_sim._rng import spawn
 from cbec_sim.context import Context
 from cbec_sim.pools import pools
 from cbec_sim.rules import (
     CBEC_TAX_FACTOR,
     CUSTOMS_MESSAGE_TYPES,
+    IMPORT_HISTORY_DAYS,
     SUPPLIER_DOCUMENTS,
     SUPPLIER_MANDATORY_DOCUMENTS,
     SUPPLIER_REREVIEW_DAYS,
@@ -152,6 +162,8 @@ MISMATCH_CHECKS = ("amount", "consignee_name", "id_number", "goods", "waybill")
 MESSAGE_TYPES = tuple(CUSTOMS_MESSAGE_TYPES)
 MESSAGE_NAMES = tuple(CUSTOMS_MESSAGE_TYPES.values())
 MESSAGE_STATUSES = ("accepted", "pending")
+#: Messages that may be missing (三单不全): the payment and the waybill message.
+MISSING_TYPES = ("CEB411", "CEB511")
 PAYMENT_PROVIDERS = ("alipay", "wechat_pay", "unionpay")
 #: The provider's own open platform (ebp) code — illustrative 10-character customs code.
 PROVIDER_PLATFORM_CODE = "440196000A"
@@ -319,7 +331,9 @@ IMPORT_ORDERS = register(TableSpec(
                 "`rules.cross_border_import_tax`: within the limits (5,000 CNY per order, "
                 "26,000 CNY per buyer and calendar year, 财关税〔2018〕49号) tariff 0 and 70 % "
                 "of VAT and consumption tax; above them taxed in full as general trade. "
-                "Amounts in CNY; rows in time order.",
+                "The channel's history starts before the world's period "
+                "(`rules.IMPORT_HISTORY_DAYS`) and always spans a new year, so the annual "
+                "limit resets. Amounts in CNY; rows in time order.",
     columns=(
         Column("order_id", "str", "order id (e-commerce order number)", unique=True),
         Column("buyer_id", "str", "buyer", references="import_buyers.buyer_id"),
@@ -394,10 +408,11 @@ IMPORT_ORDER_LINES = register(TableSpec(
 _MSG = "carried by"
 CUSTOMS_MESSAGES = register(TableSpec(
     name="customs_messages",
-    grain="one customs message of one import order (four per order)",
+    grain="one customs message of one import order (four per order unless one is missing)",
     description="The four messages declared for each order and compared by customs "
                 "(三单对碰): order CEB311, payment CEB411, waybill CEB511, inventory list "
-                "CEB621. A field is empty in messages that do not carry it. The customs "
+                "CEB621. A field is empty in messages that do not carry it. A few orders lack "
+                "their payment or waybill message (三单不全, never sent). The customs "
                 "comparison result is not given: `rules.CUSTOMS_MESSAGE_CHECKS` lists the "
                 "fields that must agree.",
     columns=(
@@ -435,6 +450,44 @@ CUSTOMS_MESSAGES = register(TableSpec(
         Column("waybill_no", "str", f"waybill number ({_MSG} 511, 621)", nullable=True),
         Column("goods_summary", "str", f"goods list `hs_code×quantity`, `|`-separated "
                f"({_MSG} 311, 621)", nullable=True),
+    ),
+))
+
+IMPORT_MODE_COSTS = register(TableSpec(
+    name="import_mode_costs",
+    grain="one product line (an approved T_product record) planned for the next months",
+    description="Planning data to choose the customs mode of each product line: 9610 "
+                "direct mail (直购进口, one parcel per order from abroad) or 1210 bonded stock "
+                "(保税备货, bulk shipment to the bonded warehouse, stored, picked per order). "
+                "Demand is the expected monthly average; freight, storage and handling are "
+                "quotes in CNY (teaching values of a plausible order of magnitude). Monthly cost "
+                "and choice: `rules.import_mode_monthly_cost`, `rules.import_mode_choice`.",
+    columns=(
+        Column("filing_id", "str", "product line: the approved T_product record", unique=True,
+               references="product_filings.filing_id"),
+        Column("supplier_id", "str", "supplier", references="suppliers.supplier_id"),
+        Column("goods_name_cn", "str", "goods name (Chinese)"),
+        Column("unit_weight_kg", "float", "gross weight of one unit with its packing",
+               unit="kg", ge=0),
+        Column("current_mode", "category", "mode the supplier ships under today",
+               values=CHANNEL_MODES),
+        Column("monthly_orders", "int", "expected consumer orders per month", ge=1),
+        Column("monthly_units", "int", "expected units sold per month (an order may hold "
+               "several units)", ge=1),
+        Column("promised_days", "int", "delivery time promised to the consumer (order to "
+               "delivery)", unit="days", ge=1),
+        Column("parcel_freight_9610", "money", "9610: international direct-mail freight per "
+               "parcel (one parcel per order)", unit="CNY", ge=0),
+        Column("lead_days_9610", "int", "9610: order to delivery", unit="days", ge=1),
+        Column("inbound_freight_1210", "money", "1210: bulk freight to the bonded warehouse "
+               "per unit", unit="CNY", ge=0),
+        Column("avg_stock_units_1210", "int", "1210: average units held in the bonded "
+               "warehouse (stock cover or the minimum batch, whichever is larger)", ge=0),
+        Column("storage_1210", "money", "1210: storage per unit and month", unit="CNY",
+               ge=0),
+        Column("handling_1210", "money", "1210: bonded-warehouse handling and domestic "
+               "delivery per order", unit="CNY", ge=0),
+        Column("lead_days_1210", "int", "1210: order to delivery", unit="days", ge=1),
     ),
 ))
 
@@ -839,9 +892,55 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: dict[str, np.nda
     sold = pd.DataFrame({
         "filing_id": fid, "sup": f_sup, "hs": hs, "vat": vat, "ct": ct,
         "tariff": goods["tariff"][rate_g], "postal": goods["postal"][rate_g],
-        "price_cny": price_cny, "reviewed": reviewed,
+        "price_cny": price_cny, "reviewed": reviewed, "kg": net_kg, "name": gname,
     })[approved].reset_index(drop=True)
     return df, sold, labels
+
+
+# ------------------------------------------------------------------------------------------
+# Import mode planning (9610 direct mail vs 1210 bonded stock)
+# ------------------------------------------------------------------------------------------
+
+#: Countries close to China: shorter and cheaper direct-mail parcels (simulation parameter).
+NEAR_COUNTRIES = ("JP", "KR")
+PROMISED_DAYS = (3, 5, 7, 10, 15)
+PROMISED_WEIGHTS = (0.2, 0.25, 0.25, 0.15, 0.15)
+MIN_BATCHES = (200, 400, 600)  # smallest bulk shipment to the bonded warehouse (units)
+
+
+def _mode_costs(rng: np.random.Generator, sup: pd.DataFrame, info: dict,
+                sold: pd.DataFrame) -> pd.DataFrame:
+    """``import_mode_costs``: one planning row per approved product line (own generator)."""
+    m = len(sold)
+    s_row = sold["sup"].to_numpy()
+    near = np.isin(info["country"][s_row], NEAR_COUNTRIES)
+    kg = np.round(np.maximum(sold["kg"].to_numpy(float), 0.02) + 0.15, 3)  # with packing
+    orders = np.clip(np.round(rng.lognormal(np.log(25), 1.1, m)), 1, 3000).astype(np.int64)
+    units = orders + rng.poisson(orders * rng.uniform(0.05, 0.8, m))
+    promised = rng.choice(PROMISED_DAYS, m, p=np.array(PROMISED_WEIGHTS))
+    lead9 = np.where(near, rng.integers(4, 9, m), rng.integers(7, 15, m))
+    lead12 = rng.integers(1, 4, m)
+    dist = np.where(near, 0.8, 1.0)
+    freight9 = round_cents(dist * (30 + 28 * kg) * rng.lognormal(0, 0.12, m))
+    inbound = round_cents((1.5 + 8 * kg) * rng.lognormal(0, 0.2, m))
+    storage = round_cents((1.0 + 2.5 * kg) * rng.lognormal(0, 0.2, m))
+    cover = rng.uniform(1.0, 2.5, m)
+    batch = np.array(MIN_BATCHES)[rng.integers(0, len(MIN_BATCHES), m)]
+    stock = np.ceil(np.maximum(units * cover, batch / 2)).astype(np.int64)
+    handling = round_cents(rng.uniform(9, 16, m))
+    mode = sup["channel_mode"].cat.codes.to_numpy()[s_row]
+    return pd.DataFrame({
+        "filing_id": sold["filing_id"].to_numpy(object),
+        "supplier_id": sup["supplier_id"].to_numpy(object)[s_row],
+        "goods_name_cn": sold["name"].to_numpy(object),
+        "unit_weight_kg": kg, "current_mode": categorical(mode, CHANNEL_MODES),
+        "monthly_orders": orders, "monthly_units": units.astype(np.int64),
+        "promised_days": promised.astype(np.int64),
+        "parcel_freight_9610": freight9, "lead_days_9610": lead9.astype(np.int64),
+        "inbound_freight_1210": inbound, "avg_stock_units_1210": stock,
+        "storage_1210": storage, "handling_1210": handling,
+        "lead_days_1210": lead12.astype(np.int64),
+    })
 
 
 # ------------------------------------------------------------------------------------------
@@ -930,8 +1029,22 @@ def _waybills(rng, mode_9610: np.ndarray, country: np.ndarray):
     return cidx, wb
 
 
-def _day_weights(ctx: Context) -> np.ndarray:
-    days = ctx.days
+def _import_window(start_day: int, last_order_day: int) -> tuple[int, int]:
+    """First day of the import orders and the new year (1 January) inside the window.
+
+    The channel's history starts :data:`~cbec_sim.rules.IMPORT_HISTORY_DAYS` before the
+    world's first day, and at least 61 days before the last 1 January two weeks or more
+    before the last order day, so every world's import orders span a new year and the annual
+    limit resets (days since 1970-01-01).
+    """
+    last = np.datetime64(int(last_order_day) - 14, "D")
+    new_year = int(last.astype("M8[Y]").astype("M8[D]").astype(np.int64))
+    return min(start_day - IMPORT_HISTORY_DAYS, new_year - 61), new_year
+
+
+def _day_weights(first_day: int, last_day: int) -> np.ndarray:
+    """Relative order volume per day of the import window (11.11 and 6.18 peaks)."""
+    days = pd.DatetimeIndex(np.arange(first_day, last_day + 1).astype("M8[D]"))
     w = np.ones(len(days))
     md = days.month * 100 + days.day
     w[(md >= 1101) & (md <= 1111)] = 2.0
@@ -973,6 +1086,36 @@ def _join_lists(values: pa.Array, offsets: np.ndarray) -> pa.Array:
     return pc.binary_join(lst, "|")
 
 
+#: Buyers who order only around the new year: about RESET_ORDER_VALUE CNY per order, up to
+#: RESET_ORDERS one-line orders on each side of 1 January — within the annual limit in each
+#: calendar year, above it only if the two years are wrongly added up; the first one's first
+#: order is above the single limit (simulation parameters).
+RESET_BUYERS = 2
+RESET_ORDERS = 5
+RESET_ORDER_VALUE = 4300.0
+RESET_BIG_VALUE = 5100.0  # the first new-year buyer's first order: above the single limit
+RESET_MAX_PRICE = 1000.0
+RESET_DAYS = 90  # how far from 1 January their orders may lie
+
+
+def _new_year_orders(rng: np.random.Generator, reset_ids: np.ndarray, n_lines: np.ndarray,
+                     heavy_o: np.ndarray, unit_price: np.ndarray, day: np.ndarray,
+                     new_year: int) -> dict[int, np.ndarray]:
+    """Orders given to each new-year buyer: one-line orders of goods up to RESET_MAX_PRICE,
+    RESET_ORDERS before and RESET_ORDERS after 1 January (fewer in very small worlds)."""
+    first_line = np.cumsum(n_lines) - n_lines
+    cand = np.flatnonzero((n_lines == 1) & ~heavy_o
+                          & (unit_price[first_line] <= RESET_MAX_PRICE)
+                          & (np.abs(day - new_year + 0.5) < RESET_DAYS))
+    before = rng.permutation(cand[day[cand] < new_year])
+    after = rng.permutation(cand[day[cand] >= new_year])
+    out = {}
+    for k, b in enumerate(reset_ids):
+        sl = slice(k * RESET_ORDERS, (k + 1) * RESET_ORDERS)
+        out[int(b)] = np.sort(np.concatenate([before[sl], after[sl]]))
+    return out
+
+
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("imports")
     n_imp = n_import_orders_for(ctx.n_orders)
@@ -988,6 +1131,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     sup, info, lab_sup = _suppliers(ctx, rng, n_sup, start_day, end_day)
     ent, ready, ebc = _enterprise_filings(rng, sup, info, end_day)
     pf, sold, lab_pf = _product_filings(rng, sup, info, goods, fx_cny, end_day)
+    # later additions draw from their own child generators (names appended at the end), so
+    # the tables above never change when one is added
+    kids = spawn(rng, ["import_mode_costs", "annual_reset", "missing_messages"])
+    modes = _mode_costs(kids["import_mode_costs"], sup, info, sold)
 
     # suppliers trade from the day after both enterprise filings and their first product
     # approvals are done
@@ -1000,17 +1147,18 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     if len(active) == 0:  # very short worlds: let the established suppliers trade anyway
         active = np.flatnonzero((ready > NAT_DAY) & (last_appr > NAT_DAY))[:3]
         live[active] = start_day
-    first_day = np.maximum(live[active], start_day)
+    win_day, new_year = _import_window(start_day, last_order_day)
+    first_day = np.maximum(live[active], win_day)
 
     # ---- orders: supplier, day, hour --------------------------------------------------
-    dw = _day_weights(ctx)[: last_order_day - start_day + 1]
+    dw = _day_weights(win_day, last_order_day)
     cdf = np.concatenate([[0.0], np.cumsum(dw)])
-    span = cdf[-1] - cdf[first_day - start_day]
+    span = cdf[-1] - cdf[first_day - win_day]
     sw = info["size"][active] * np.maximum(span, 1e-9)
     si = rng.choice(len(active), n_imp, p=sw / sw.sum())
-    lo = cdf[first_day[si] - start_day]
+    lo = cdf[first_day[si] - win_day]
     u = lo + rng.random(n_imp) * (cdf[-1] - lo)
-    day = start_day + np.clip(np.searchsorted(cdf, u, side="right") - 1, 0, len(dw) - 1)
+    day = win_day + np.clip(np.searchsorted(cdf, u, side="right") - 1, 0, len(dw) - 1)
     day = np.maximum(day, first_day[si])
     hour = rng.choice(24, n_imp, p=HOURLY_CN / HOURLY_CN.sum())
     local_ns = day * NS_PER_DAY + hour * 3_600 * 10**9 + rng.integers(0, 3_600, n_imp) * 10**9
@@ -1025,12 +1173,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     buyers = _buyers(rng, n_b, ctx.start)
     n_heavy = max(2, n_b // 400)
     heavy_ids = rng.choice(n_b, n_heavy, replace=False)
-    years_span = max(ctx.n_days / 365.0, 1 / 12)
+    years_span = max((last_order_day - win_day + 1) / 365.0, 1 / 12)
     n_heavy_orders = min(int(n_heavy * 12 * years_span), n_imp // 10)
     heavy_o = np.zeros(n_imp, bool)
     heavy_o[rng.choice(n_imp, n_heavy_orders, replace=False)] = True
     bw = rng.lognormal(0, 0.6, n_b)
     bw[heavy_ids] = 0
+    # a few buyers who order only around the new year (filled in below, own generator)
+    cand_b = np.setdiff1d(np.arange(n_b), heavy_ids)
+    reset_ids = kids["annual_reset"].choice(cand_b, min(RESET_BUYERS, len(cand_b)),
+                                            replace=False)
+    bw[reset_ids] = 0
     buyer = rng.choice(n_b, n_imp, p=bw / bw.sum())
     buyer[heavy_o] = heavy_ids[rng.integers(0, n_heavy, n_heavy_orders)]
 
@@ -1050,6 +1203,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     qty = 1 + rng.poisson(0.3, n_l)
     qty[heavy_l] = np.clip(np.round(rng.uniform(1500, 3500, int(heavy_l.sum()))
                                     / unit_price[heavy_l]), 1, 20).astype(np.int64)
+    reset_o = _new_year_orders(kids["annual_reset"], reset_ids, n_lines, heavy_o,
+                               unit_price, local_ns // NS_PER_DAY, new_year)
+    first_line = np.cumsum(n_lines) - n_lines
+    for k, (b, o_sel) in enumerate(reset_o.items()):
+        buyer[o_sel] = b
+        qty[first_line[o_sel]] = np.maximum(
+            1, np.floor(RESET_ORDER_VALUE / unit_price[first_line[o_sel]])).astype(np.int64)
+        if k == 0 and len(o_sel):  # once above the single limit, never above the annual one
+            qty[first_line[o_sel[0]]] = np.ceil(RESET_BIG_VALUE / unit_price[first_line[o_sel[0]]])
     line_value = round_cents(unit_price * qty)
     goods_value = np.bincount(lo_idx, weights=to_cents(line_value), minlength=n_imp) / 100.0
 
@@ -1121,17 +1283,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     # platform code: the supplier's own mall, else the provider's open platform
     ebp_s = np.where(sup["own_mall"].to_numpy(), ebc, PROVIDER_PLATFORM_CODE)
     msgs, lab_msg = _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines,
-                              s_of, ebc, ebp_s, local_ns, mode)
+                              s_of, ebc, ebp_s, local_ns, mode, kids["missing_messages"])
     return {
         "suppliers": sup, "enterprise_filings": ent, "product_filings": pf,
         "import_buyers": buyers, "import_orders": orders, "import_order_lines": lines,
-        "customs_messages": msgs,
+        "customs_messages": msgs, "import_mode_costs": modes,
         "anomalies": pd.concat([lab_sup, lab_pf, lab_msg], ignore_index=True),
     }
 
 
 def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, ebp,
-              local_ns, mode):
+              local_ns, mode, miss_rng):
     n = len(orders)
     paid = ns(orders["paid_at"])
     t311 = paid + rng.integers(60, 600, n) * 10**9
@@ -1263,4 +1425,23 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
     lab = anomaly_rows("customs_mismatch", "customs_messages", oids, start=_to_date(day),
                             end=_to_date(day), detail=detail)
     lab["kind"] = np.array([f"customs_mismatch_{c}" for c in MISMATCH_CHECKS])[kind]
-    return msgs, lab
+
+    # planted incomplete declarations (三单不全): the payment or the waybill message of a few
+    # other orders was never sent (own generator, so the messages above are unchanged)
+    free = np.setdiff1d(np.arange(n), bad)
+    k = min(len(free), max(len(MISSING_TYPES), round(0.01 * n)))
+    gone = np.sort(miss_rng.choice(free, k, replace=False))
+    gkind = miss_rng.permutation(np.arange(k) % len(MISSING_TYPES))
+    gtype = np.array([MESSAGE_TYPES.index(t) for t in MISSING_TYPES])[gkind]
+    keep = np.ones(rows, bool)
+    keep[4 * gone + gtype] = False
+    msgs = msgs[keep].reset_index(drop=True)
+    gday = local_ns[gone] // NS_PER_DAY
+    lab_gone = anomaly_rows(
+        "customs_missing_message", "customs_messages", orders["order_id"].to_numpy()[gone],
+        start=_to_date(gday), end=_to_date(gday),
+        detail=np.array([f"{MESSAGE_TYPES[t]} ({MESSAGE_NAMES[t]}) message missing"
+                         for t in gtype], dtype=object))
+    lab_gone["kind"] = np.array([f"customs_missing_{CUSTOMS_MESSAGE_TYPES[t]}"
+                                 for t in MISSING_TYPES])[gkind]
+    return msgs, pd.concat([lab, lab_gone], ignore_index=True)

@@ -1,4 +1,4 @@
-"""Stage ``reference``: platforms and their fee schedules, from the curated catalogue."""
+"""Stage ``reference``: platforms, fee schedules, HS codes and markets, from the catalogue."""
 
 from __future__ import annotations
 
@@ -89,6 +89,57 @@ HS_CODES = register(TableSpec(
 ))
 
 
+MARKETS = register(TableSpec(
+    name="markets",
+    grain="one target market of the catalogue (in the world or not)",
+    description="Markets (ISO country codes) with their currency and IANA time zone, so UTC "
+                "timestamps can be turned into market-local days and hours: "
+                "`ts.dt.tz_convert(tz)`. UTC offsets are those of mid-January and mid-July of "
+                "the world's first year (they differ where daylight saving time applies).",
+    columns=(
+        Column("market", "str", "ISO 3166-1 country code, as in every `market` column",
+               unique=True),
+        Column("name_en", "str", "country name (English)"),
+        Column("name_cn", "str", "country name (Chinese)"),
+        Column("region", "category", "world region"),
+        Column("currency", "str", "ISO 4217 code of the local currency"),
+        Column("tz", "str", "IANA time zone used for market-local days (e.g. "
+               "`America/New_York`)"),
+        Column("utc_offset_jan_h", "float", "UTC offset in hours in mid-January",
+               unit="hours", ge=-12, le=14),
+        Column("utc_offset_jul_h", "float", "UTC offset in hours in mid-July", unit="hours",
+               ge=-12, le=14),
+        Column("observes_dst", "bool", "whether the offset changes during the year "
+               "(daylight saving time)"),
+        Column("platforms", "str", "catalogue platforms serving the market, `|`-separated "
+               "platform ids"),
+        Column("in_world", "bool", "whether this world sells to the market"),
+    ),
+))
+
+
+def make_markets(*, year: int = 2025, in_world: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The market reference table (deterministic, no randomness)."""
+    from cbec_sim.catalog import catalog
+
+    cat = catalog()
+    mk = cat.markets
+
+    def offsets(month: int) -> list[float]:
+        noon = pd.Timestamp(year=year, month=month, day=15, hour=12)
+        return [noon.tz_localize(tz).utcoffset().total_seconds() / 3600 for tz in mk["tz"]]
+
+    jan, jul = offsets(1), offsets(7)
+    return pd.DataFrame({
+        "market": list(mk.index), "name_en": list(mk["name"]), "name_cn": list(mk["name_cn"]),
+        "region": list(mk["region"]), "currency": list(mk["currency"]), "tz": list(mk["tz"]),
+        "utc_offset_jan_h": jan, "utc_offset_jul_h": jul,
+        "observes_dst": [a != b for a, b in zip(jan, jul, strict=True)],
+        "platforms": ["|".join(cat.platforms_for([m])) for m in mk.index],
+        "in_world": [m in in_world for m in mk.index],
+    })
+
+
 def make_hs_codes() -> pd.DataFrame:
     """The curated HS code table (deterministic)."""
     from cbec_sim.catalog import catalog
@@ -137,4 +188,5 @@ def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]
 
 
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
-    return {**make_platforms(in_world=ctx.platforms), "hs_codes": make_hs_codes()}
+    return {**make_platforms(in_world=ctx.platforms), "hs_codes": make_hs_codes(),
+            "markets": make_markets(year=ctx.start.year, in_world=ctx.markets)}

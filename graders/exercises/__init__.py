@@ -13,7 +13,8 @@ from functools import cache
 from graders.exercise import Exercise
 
 MODULES: tuple[str, ...] = ("m00_orientation", "m13_logistics", "m14_data_analysis",
-                              "m20_import_compliance", "m21_agency_operation")
+                              "m17_fulfilment_settlement", "m20_import_compliance",
+                              "m21_agency_operation")
 
 
 @cache

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cbec_sim import rules
-from graders.compare import Frame, IdSet, SeriesOf
+from graders.compare import Frame, SeriesOf
 from graders.exercise import Exercise, Mistake
 
 MODULE = "13-logistics"
@@ -215,13 +215,16 @@ def _scorecard(w) -> pd.DataFrame:
                          kind="stable").reset_index(drop=True)
 
 
-def _destroy_ids(w) -> list[str]:
+def _undeliverable_plan(w) -> pd.DataFrame:
     s = w.shipments
     u = s[s.status.astype(str) == "undeliverable"]
     cost = u.return_fee_cny.to_numpy(float) + RETURN_CLEARANCE_CNY
+    recovery = u.goods_value_cny.to_numpy(float) * CLEARANCE_RESALE_RATE
     decision = rules.undeliverable_decision(cost, u.goods_value_cny.to_numpy(float),
                                            CLEARANCE_RESALE_RATE)
-    return sorted(u.shipment_id.astype(str).to_numpy()[decision == "destroyed_overseas"])
+    return pd.DataFrame({"shipment_id": u.shipment_id.astype(str).to_numpy(),
+                         "return_cost_cny": cost, "recovery_cny": recovery,
+                         "outcome": decision})
 
 
 def _warehouse_vs_direct(w) -> pd.DataFrame:
@@ -301,9 +304,11 @@ _FITS = ("fits = ((combo.actual_weight_kg <= combo.max_weight_kg)\n"
          "<= combo.max_dims_sum_cm))\n")
 
 
-def _choice_code(*, served=True, days=True, volumetric=True) -> str:
+def _choice_code(*, served=True, days=True, volumetric=True, handling=True) -> str:
     freight = _CHOICE_FREIGHT if volumetric else _CHOICE_FREIGHT.replace(
         "w = np.maximum(combo.actual_weight_kg, vol)", "w = combo.actual_weight_kg")
+    if not handling:
+        freight = freight.replace("\n                        + combo.handling_fee_cny)", ")")
     cond = ["fits"] + (["served"] if served else []) + (
         ["(combo.transit_days_max <= 10)"] if days else [])
     return (_CHOICE_SETUP + freight + _SERVES + _FITS
@@ -335,6 +340,17 @@ def _sample_code(*, qty=True, step=True, volumetric=True) -> str:
             + "best = (combo.sort_values(['contract_id', 'freight_cny', 'transit_days_max'])\n"
             + "             .drop_duplicates('contract_id'))\n"
             + "sample_quote = best[['contract_id', 'carrier_id', 'freight_cny']]")
+
+
+def _undeliverable_code(*, rate: str = "0.4", fee: str = " + 50",
+                        outcome: str = "") -> str:
+    outcome = outcome or ("np.where(plan.return_cost_cny < plan.recovery_cny, "
+                          "'returned_to_sender', 'destroyed_overseas')")
+    return ("u = shipments[shipments.status == 'undeliverable']\n"
+            "plan = pd.DataFrame({'shipment_id': u.shipment_id,\n"
+            f"                     'return_cost_cny': u.return_fee_cny{fee},   # 退回成本\n"
+            f"                     'recovery_cny': u.goods_value_cny * {rate}}})  # 可收回金额\n"
+            f"plan['outcome'] = {outcome}\n")
 
 
 _SCORE_HEAD = (
@@ -644,9 +660,9 @@ EXERCISES: tuple[Exercise, ...] = (
             Mistake("ignored_market", _choice_code(served=False),
                     "有的专线只跑特定市场（如东南亚专线不去美国）：先确认渠道服务包裹的目的地"
                     "（`markets` 列）。"),
-            Mistake("ignored_promise", _choice_code(days=False),
-                    "你选到了承诺时效超过 10 天的渠道（如美国专线要 12 天）：便宜但超出了对买家"
-                    "承诺的送达时间，不能选。"),
+            Mistake("no_handling", _choice_code(handling=False),
+                    "运费漏了每个包裹的挂号/处理费 `handling_fee_cny`：小包和专线渠道这笔钱不小，"
+                    "也会改变哪条渠道最便宜。"),
             Mistake("actual_only", _choice_code(volumetric=False),
                     "运费算错了：计费重要取实重和体积重中较大的（体积重用每条渠道自己的除数）。"),
         ),
@@ -777,43 +793,37 @@ EXERCISES: tuple[Exercise, ...] = (
         question=(
             "货代通知：退回国内的包裹，除了退件费 `return_fee_cny`，每个还要加收 50 元的退运"
             "清关费。这批退件是过季商品，退回后只能按货值的 40% 清仓卖出（平时按 60%，见 "
-            "`cbec_sim.rules.RESALE_RATE`）。规则：只有当 退件费 + 50 元 **小于** 货值 "
-            "`goods_value_cny` × 0.4 时才退回，否则在海外销毁。\n\n"
-            "对 `shipments` 中所有 `status == 'undeliverable'` 的包裹按这个新规则重新决定，把"
-            "**应当海外销毁**的包裹的 `shipment_id` 存进 `destroy_ids`（list、set 或 Series 均"
-            "可，顺序不限）。注意：表里的 `undeliverable_outcome` 是按旧规则（60%、没有清关费）"
-            "做的决定。"),
+            "`cbec_sim.rules.RESALE_RATE`）。规则：只有当 退回成本（退件费 + 50 元）**小于** "
+            "可收回金额（货值 `goods_value_cny` × 0.4）时才退回，否则在海外销毁。\n\n"
+            "对 `shipments` 中所有 `status == 'undeliverable'` 的包裹按这个新规则重新决定，"
+            "结果存进 `plan`：DataFrame，每个无法投递的包裹一行，列为 `shipment_id`、"
+            "`return_cost_cny`（退回成本，元）、`recovery_cny`（可收回金额，元）和 `outcome`"
+            "（`'returned_to_sender'` 退回或 `'destroyed_overseas'` 海外销毁，与 "
+            "`undeliverable_outcome` 列的写法相同），行的顺序不限。注意：表里的 "
+            "`undeliverable_outcome` 是按旧规则（60%、没有清关费）做的决定，不能照抄。"),
         stage=STAGE, tasks=("11.1.7", "11.1.6"), unit=UNIT, difficulty=2, points=2,
-        answer="destroy_ids", kind="set", answer_cn="一组包裹编号 shipment_id，顺序不限",
-        reference=_destroy_ids,
-        solution=(
-            "u = shipments[shipments.status == 'undeliverable']\n"
-            "return_cost = u.return_fee_cny + 50\n"
-            "destroy = return_cost >= u.goods_value_cny * 0.4   # 退回不划算\n"
-            "destroy_ids = u.loc[destroy, 'shipment_id']"),
+        answer="plan", kind="frame",
+        answer_cn="DataFrame：shipment_id, return_cost_cny, recovery_cny（人民币元）, outcome",
+        reference=_undeliverable_plan,
+        solution=_undeliverable_code(),
         hints=(
             "先筛出无法投递的包裹：`status == 'undeliverable'`。",
-            "退回的总成本 = `return_fee_cny + 50`；退回能收回的钱 = `goods_value_cny * 0.4`。",
-            "成本 ≥ 收回的钱就销毁：用这个条件筛选，再取 `shipment_id` 列。"),
+            "退回成本 = `return_fee_cny + 50`；可收回金额 = `goods_value_cny * 0.4`。",
+            "`np.where(退回成本 < 可收回金额, 'returned_to_sender', 'destroyed_overseas')` "
+            "一次给出所有包裹的决定。"),
         mistakes=(
-            Mistake("old_outcome",
-                    "u = shipments[shipments.status == 'undeliverable']\n"
-                    "destroy_ids = u.loc[u.undeliverable_outcome == 'destroyed_overseas', "
-                    "'shipment_id']",
-                    "你照抄了表里按旧规则做的决定；新规则的清仓比例（40%）和每个包裹 50 元的退运"
-                    "清关费都变了，要重新计算。"),
-            Mistake("old_rate",
-                    "u = shipments[shipments.status == 'undeliverable']\n"
-                    "destroy_ids = u.loc[u.return_fee_cny + 50 >= u.goods_value_cny * 0.6, "
-                    "'shipment_id']",
+            Mistake("old_rate", _undeliverable_code(rate="0.6"),
                     "清关费加对了，但这批过季商品退回后只能按货值的 40% 清仓，不是平时的 60%。"),
-            Mistake("returned_ids",
-                    "u = shipments[shipments.status == 'undeliverable']\n"
-                    "destroy_ids = u.loc[u.return_fee_cny + 50 < u.goods_value_cny * 0.4, "
-                    "'shipment_id']",
-                    "你列出的是应当退回的包裹；题目要的是应当海外销毁的那些。"),
+            Mistake("no_clearance_fee", _undeliverable_code(fee=""),
+                    "退回成本漏了每个包裹 50 元的退运清关费。"),
+            Mistake("reversed",
+                    _undeliverable_code(outcome="np.where(plan.return_cost_cny < "
+                                                "plan.recovery_cny, 'destroyed_overseas', "
+                                                "'returned_to_sender')"),
+                    "决定反了：退回成本小于可收回金额时退回才划算，否则海外销毁。"),
         ),
-        compare=IdSet(),
+        compare=Frame(key=("shipment_id",), columns=("return_cost_cny", "recovery_cny",
+                                                     "outcome"), rel=0.0, abs=0.006),
         tables=("shipments",),
     ),
     Exercise(

@@ -2,14 +2,16 @@
 
 Notebooks: 14.01 Store Analysis (B2C store funnel, weekly KPI dashboard, traffic sources, listing
 diagnosis, customers and cohorts, anomaly days), 14.02 B2B and Competition (inquiry funnel and
-reply rate, keyword ranking, market concentration, competitor stores), 14.03 Risk Control
-(complaints, returns, review indicators, account health against platform limits, suspicious
-orders).
+reply rate, ad and B2B keyword ranking, market concentration, competitor stores), 14.03 Risk
+Control (complaints, returns, review indicators, account health against platform limits, card
+chargebacks against the monitoring threshold, suspicious orders).
 
 Every ``reference`` computes the expected answer its own way (numpy, dicts, the reference rules
 of :mod:`cbec_sim.rules`), independently of the solution text shown to trainees. Thresholds come
-from ``platforms`` (account-health limits), ``rules.INQUIRY_REPLY_SLA_HOURS`` (24 h first reply)
-and ``rules.NEGATIVE_REVIEW_MAX_RATING``; the fraud-screening and anomaly rules are stated in the
+from ``platforms`` (account-health limits), ``rules.INQUIRY_REPLY_SLA_HOURS`` (24 h first
+reply), ``rules.NEGATIVE_REVIEW_MAX_RATING`` and the card-network chargeback monitoring rule
+(``rules.CHARGEBACK_RATIO_MAX``, ``rules.CHARGEBACK_COUNT_MIN``; months in the store market's
+time zone from ``markets.tz``); the fraud-screening and anomaly rules are stated in the
 questions as teaching rules (well-known practice: mean ± 3σ control limits; IP/billing/market
 mismatch, repeated payment attempts and new-account high-value orders).
 """
@@ -203,6 +205,29 @@ def _keyword_rank(w) -> pd.DataFrame:
                          "ctr": [agg[k][1] / agg[k][0] for k in order]})
 
 
+def _b2b_keywords(w) -> pd.DataFrame:
+    sid = _b2b_store(w)
+    k = w.b2b_keyword_stats
+    k = k[(k.store_id == sid).to_numpy()]
+    agg: dict[str, list[float]] = {}
+    for kid, imp, clk, inq, rk in zip(k.keyword_id, k.impressions, k.clicks, k.inquiries,
+                                      k.avg_rank, strict=True):
+        a = agg.setdefault(str(kid), [0, 0, 0, 0.0])
+        a[0] += int(imp)
+        a[1] += int(clk)
+        a[2] += int(inq)
+        if imp > 0:
+            a[3] += float(rk) * int(imp)
+    order = sorted(agg, key=lambda x: (-agg[x][1], -agg[x][0], x))[:10]
+    text = dict(zip(k.keyword_id.astype(str), k.keyword.astype(str), strict=True))
+    return pd.DataFrame({
+        "keyword_id": order, "keyword": [text[x] for x in order],
+        "impressions": [agg[x][0] for x in order], "clicks": [agg[x][1] for x in order],
+        "inquiries": [agg[x][2] for x in order],
+        "ctr": [agg[x][1] / agg[x][0] for x in order],
+        "avg_rank": [agg[x][3] / agg[x][0] for x in order]})
+
+
 def _focus(w) -> tuple[str, str]:
     st = w.stores.set_index("store_id")
     sid = _b2b_store(w)
@@ -278,6 +303,46 @@ def _health_30d(w) -> pd.DataFrame:
                          "late_shipment_rate": m.late_shipment_rate.to_numpy(),
                          "order_defect_rate": m.order_defect_rate.to_numpy(),
                          "at_risk": at_risk})
+
+
+def _local_month(ts: pd.Series, store_ids, w) -> np.ndarray:
+    """'YYYY-MM' of each UTC timestamp in the time zone of its store's market."""
+    tz_of_market = dict(zip(w.markets.market.astype(str), w.markets.tz.astype(str),
+                            strict=True))
+    store_tz = {s: tz_of_market[m] for s, m in zip(w.stores.store_id.astype(str),
+                                                    w.stores.market.astype(str), strict=True)}
+    tz = np.array([store_tz[s] for s in np.asarray(store_ids, dtype=object).astype(str)])
+    out = np.empty(len(ts), dtype=object)
+    for z in set(tz):  # a handful of time zones
+        m = tz == z
+        out[m] = ts[m].dt.tz_convert(z).dt.strftime("%Y-%m").to_numpy()
+    return out
+
+
+def _chargeback_monthly(w) -> pd.DataFrame:
+    o = w.orders
+    card = o[((o.payment_method.astype(str) == "credit_card") & o.paid_at.notna()
+              & (o.status.astype(str) != "cancelled")).to_numpy()]
+    b2c = _b2c_ids(w)
+    card = card[card.store_id.isin(b2c).to_numpy()]
+    cm = _local_month(card.paid_at.reset_index(drop=True), card.store_id, w)
+    cb = w.chargebacks
+    cb = cb[cb.store_id.isin(b2c).to_numpy()]
+    bm = _local_month(cb.opened_at.reset_index(drop=True), cb.store_id, w)
+    n_card: dict[tuple[str, str], int] = {}
+    for key in zip(card.store_id.astype(str), cm, strict=True):
+        n_card[key] = n_card.get(key, 0) + 1
+    n_cb: dict[tuple[str, str], int] = {}
+    for key in zip(cb.store_id.astype(str), bm, strict=True):
+        n_cb[key] = n_cb.get(key, 0) + 1
+    months = set(_period_months(w))
+    keys = sorted(k for k in n_card if k[1] in months)
+    den = np.array([n_card[k] for k in keys])
+    num = np.array([n_cb.get(k, 0) for k in keys])
+    return pd.DataFrame({"store_id": [k[0] for k in keys], "month": [k[1] for k in keys],
+                         "card_orders": den, "chargebacks": num,
+                         "chargeback_ratio": rules.chargeback_ratio(num, den),
+                         "monitored": rules.chargeback_monitored(num, den)})
 
 
 def _suspicious(w) -> list[str]:
@@ -474,6 +539,63 @@ def _susp_code(combine: str, r3: str) -> str:
 
 
 _R3 = "r3 = new_account & (o.order_total_cny >= orders.order_total_cny.quantile(0.9))\n"
+
+
+def _b2b_kw_code(sort: str = "['clicks', 'impressions', 'keyword_id'], "
+                 "ascending=[False, False, True]",
+                 ctr: str = "kw.clicks / kw.impressions",
+                 rank: str = "kw.rank_x_impr / kw.impressions") -> str:
+    return (_B2B
+            + "k = b2b_keyword_stats[b2b_keyword_stats.store_id == b2b_id].copy()\n"
+            "k['rank_x_impr'] = (k.avg_rank * k.impressions).fillna(0)   # 排名 × 曝光\n"
+            "k['week_ctr'] = k.clicks / k.impressions\n"
+            "kw = k.groupby(['keyword_id', 'keyword']).agg(\n"
+            "    impressions=('impressions', 'sum'), clicks=('clicks', 'sum'),\n"
+            "    inquiries=('inquiries', 'sum'), rank_x_impr=('rank_x_impr', 'sum'),\n"
+            "    mean_week_ctr=('week_ctr', 'mean'), mean_rank=('avg_rank', 'mean'))\n"
+            f"kw['ctr'] = {ctr}\n"
+            f"kw['avg_rank'] = {rank}   # 按曝光加权的平均排名\n"
+            f"kw = kw.reset_index().sort_values({sort})\n"
+            "b2b_top = kw.head(10)[['keyword_id', 'keyword', 'impressions', 'clicks',\n"
+            "                       'inquiries', 'ctr', 'avg_rank']]\n")
+
+
+def _cb_code(card_filter: str = " & (orders.payment_method == 'credit_card')",
+             cb_time: str = "cb.opened_at",
+             monitored: str = "(g.chargeback_ratio >= rules.CHARGEBACK_RATIO_MAX)\n"
+                              "                  & (g.chargebacks >= rules.CHARGEBACK_COUNT_MIN)",
+             cb_prep: str = "cb = chargebacks.copy()\n") -> str:
+    return ("from cbec_sim import rules\n"
+            "\n"
+            "# 每家店铺所在市场的时区（markets 表）\n"
+            "store_tz = stores.merge(markets[['market', 'tz']], on='market')"
+            ".set_index('store_id').tz\n"
+            "\n"
+            "def local_month(ts, store_ids):\n"
+            "    \"\"\"UTC 时间 → 店铺所在市场当地时间的月份 'YYYY-MM'。\"\"\"\n"
+            "    tz = store_ids.map(store_tz)\n"
+            "    out = pd.Series(index=ts.index, dtype=object)\n"
+            "    for z in tz.unique():            # 每个时区转换一次\n"
+            "        m = tz == z\n"
+            "        out[m] = ts[m].dt.tz_convert(z).dt.strftime('%Y-%m')\n"
+            "    return out\n"
+            "\n"
+            + _B2C + _MONTHS
+            + "card = orders[orders.paid_at.notna() & (orders.status != 'cancelled')"
+            f"{card_filter}\n"
+            "              & orders.store_id.isin(b2c_ids)].copy()\n"
+            "card['month'] = local_month(card.paid_at, card.store_id)\n"
+            + cb_prep
+            + "cb = cb[cb.store_id.isin(b2c_ids)]\n"
+            f"cb['month'] = local_month({cb_time}, cb.store_id)\n"
+            "g = card.groupby(['store_id', 'month']).size().rename('card_orders').to_frame()\n"
+            "g['chargebacks'] = cb.groupby(['store_id', 'month']).size()"
+            ".reindex(g.index, fill_value=0)\n"
+            "g = g.reset_index()\n"
+            "g = g[g.month.isin(months)]\n"
+            "g['chargeback_ratio'] = g.chargebacks / g.card_orders\n"
+            f"g['monitored'] = ({monitored})\n"
+            "cb_monthly = g\n")
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -875,6 +997,54 @@ EXERCISES: tuple[Exercise, ...] = (
         tables=("ads_daily", "keywords"),
     ),
     Exercise(
+        id="14.02.b2b_keywords",
+        title="B2B 店铺关键词的曝光与点击排行",
+        question=(
+            "推广效果数据分析（7.1/7.5）和产品能力分析（7.1/7.3）要看买家用哪些词找到我们。"
+            "`b2b_keyword_stats` 是 B2B 店铺后台的关键词周报：每个关键词每周的曝光"
+            "（exposure / impressions 曝光）、点击（clicks 点击）、询盘（inquiries 询盘）和平均"
+            "排名 `avg_rank`（1 = 第一位；当周没有曝光时为空）。对 B2B 店铺（`stores.model == "
+            "'B2B'`；如有多家，取 `store_id` 最小的一家），按关键词汇总全期：\n\n"
+            "- `impressions`、`clicks`、`inquiries`：各周之和；\n"
+            "- `ctr`（点击率）= clicks 之和 ÷ impressions 之和；\n"
+            "- `avg_rank`：**按曝光加权**的平均排名 = Σ(每周 `avg_rank` × 当周曝光) ÷ 曝光"
+            "之和（没有曝光的周不计入）。\n\n"
+            "按 `clicks` 从高到低取**前 10 名**（相同时按 `impressions` 从高到低，再相同按 "
+            "`keyword_id` 从小到大）。结果存进 `b2b_top`：DataFrame，10 行，列 `keyword_id`、"
+            "`keyword`、`impressions`、`clicks`、`inquiries`、`ctr`、`avg_rank`，按名次排序；"
+            "比率和排名不必舍入。"),
+        stage=STAGE, tasks=("7.1/7.5", "7.1/7.3"), unit=UNIT, difficulty=2, points=2,
+        answer="b2b_top", kind="frame",
+        answer_cn="DataFrame：keyword_id, keyword, impressions, clicks, inquiries, ctr, "
+                  "avg_rank；10 行，按名次",
+        reference=_b2b_keywords,
+        solution=_b2b_kw_code(),
+        hints=("先用 `b2b_keyword_stats.store_id == b2b_id` 筛出这家店铺，再按 `keyword_id`"
+               "（和 `keyword`）分组求和。",
+               "点击率要用**合计**相除：clicks 之和 ÷ impressions 之和；不要把每周的点击率再"
+               "平均——曝光少的周会被放大。",
+               "加权平均排名：先加一列 `avg_rank * impressions`（没有曝光的周是空值，"
+               "`fillna(0)`），分组求和后再除以曝光之和。",
+               "排序：`sort_values(['clicks', 'impressions', 'keyword_id'], "
+               "ascending=[False, False, True]).head(10)`。"),
+        mistakes=(
+            Mistake("by_impressions",
+                    _b2b_kw_code(sort="['impressions', 'clicks', 'keyword_id'], "
+                                      "ascending=[False, False, True]"),
+                    "你按曝光排名：曝光多不代表买家点。题目要按点击数排名。"),
+            Mistake("mean_weekly_ctr", _b2b_kw_code(ctr="kw.mean_week_ctr"),
+                    "`ctr` 用了每周点击率的简单平均：曝光很少的周和曝光很多的周权重一样。"
+                    "点击率 = 点击之和 ÷ 曝光之和。"),
+            Mistake("plain_mean_rank", _b2b_kw_code(rank="kw.mean_rank"),
+                    "`avg_rank` 用了每周排名的简单平均：要按曝光加权，曝光多的周更能代表买家"
+                    "实际看到的位置。"),
+        ),
+        compare=Frame(key=("keyword_id",), columns=("keyword", "impressions", "clicks",
+                                                    "inquiries", "ctr", "avg_rank"),
+                      ordered=True, rel=1e-6),
+        tables=("b2b_keyword_stats", "stores"),
+    ),
+    Exercise(
         id="14.02.cr4",
         title="主营市场的集中度 CR4",
         question=(
@@ -1119,6 +1289,58 @@ EXERCISES: tuple[Exercise, ...] = (
         compare=Frame(key=("store_id",), columns=("late_shipment_rate", "order_defect_rate",
                                                   "at_risk"), rel=1e-6),
         tables=("orders", "shipments", "reviews", "tickets", "stores", "platforms"),
+    ),
+    Exercise(
+        id="14.03.chargeback_ratio",
+        title="拒付率与卡组织监控线",
+        question=(
+            "持卡人可以向发卡行对一笔信用卡付款提出争议，钱会被退回持卡人，这就是拒付"
+            "（chargeback 拒付）。卡组织按月监控商户的拒付率（chargeback ratio 拒付率）= "
+            "当月收到的拒付数 ÷ 当月的信用卡交易数；本课规则（`cbec_sim.rules`）：拒付率 ≥ "
+            "`rules.CHARGEBACK_RATIO_MAX`（0.9%）**并且**当月拒付数 ≥ "
+            "`rules.CHARGEBACK_COUNT_MIN`（3 笔）时，店铺进入监控。\n\n"
+            "对每家 **B2C** 店铺、模拟期内的每个月计算：\n\n"
+            "- `card_orders`：当月信用卡订单数，即 `orders` 中 `payment_method == "
+            "'credit_card'`、已付款（`paid_at` 不为空）、未取消的订单，按 `paid_at` 所在月份；\n"
+            "- `chargebacks`：当月收到的拒付数，`chargebacks` 表按 `opened_at` 所在月份（不论"
+            "状态）；没有记 0；\n"
+            "- `chargeback_ratio` = chargebacks ÷ card_orders；`monitored`：是否进入监控。\n\n"
+            "月份一律按**店铺所在市场的当地时间**：用 `markets` 表的时区 `tz` 把 UTC 时间转换"
+            "过去（`ts.dt.tz_convert(tz)`），再取 `'YYYY-MM'`。只列出模拟期内"
+            "（`world.meta['start']` 起 `world.meta['months']` 个月）、当月有信用卡订单的店铺-"
+            "月份。结果存进 `cb_monthly`：DataFrame，列 `store_id`、`month`、`card_orders`、"
+            "`chargebacks`、`chargeback_ratio`、`monitored`，行的顺序不限；比率不必舍入。"),
+        stage=STAGE, tasks=("7.2.5", "7.2.1"), unit=UNIT, difficulty=3, points=3,
+        answer="cb_monthly", kind="frame",
+        answer_cn="DataFrame：store_id, month, card_orders, chargebacks, chargeback_ratio, "
+                  "monitored",
+        reference=_chargeback_monthly,
+        solution=_cb_code(),
+        hints=("先做一张店铺 → 时区的对照：`stores.merge(markets[['market', 'tz']], "
+               "on='market')`。`tz_convert` 一次只能转一个时区，按时区分组转换（时区只有几个）。",
+               "分母只数信用卡付款：PayPal、钱包、货到付款的订单不会产生信用卡拒付。",
+               "拒付按收到拒付的月份（`opened_at`）计，不是原订单付款的月份：卡组织看的是"
+               "“这个月收到了多少拒付”。",
+               "两个条件要同时满足（`&`）：小店铺一笔拒付就可能让比率超过 0.9%，所以规则还要求"
+               "至少 3 笔。"),
+        mistakes=(
+            Mistake("all_payments", _cb_code(card_filter=""),
+                    "`card_orders` 数了所有付款方式的订单：拒付只发生在信用卡付款上，分母只算"
+                    "信用卡订单（`payment_method == 'credit_card'`）。"),
+            Mistake("payment_month",
+                    _cb_code(cb_prep="cb = chargebacks.merge(orders[['order_id', 'paid_at']], "
+                                     "on='order_id')\n", cb_time="cb.paid_at"),
+                    "你把拒付算在原订单付款的月份：卡组织按**收到拒付**的月份（`opened_at`）"
+                    "统计。"),
+            Mistake("ratio_only",
+                    _cb_code(monitored="g.chargeback_ratio >= rules.CHARGEBACK_RATIO_MAX"),
+                    "`monitored` 只看了比率：规则还要求当月拒付数至少 "
+                    "`rules.CHARGEBACK_COUNT_MIN` 笔，两个条件用 `&` 同时满足。"),
+        ),
+        compare=Frame(key=("store_id", "month"), columns=("card_orders", "chargebacks",
+                                                          "chargeback_ratio", "monitored"),
+                      rel=1e-6),
+        tables=("orders", "chargebacks", "stores", "markets"),
     ),
     Exercise(
         id="14.03.suspicious_orders",

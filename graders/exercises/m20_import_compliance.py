@@ -10,7 +10,11 @@ declared values, codes and units), 11.2.1 出口单据制作 (document consisten
 record), 11.2.3 国际物流选择与通关服务 (clearance mode and tax), 11.4.5 支付信息申报 (payment
 declaration that settles the tax), 11.4.1 网上支付安全要求 (payer identity checks).
 
-Notebooks: 20.01 Supplier review and product filing, 20.02 Import tax, limits and 三单对碰.
+Notebooks: 20.01 Supplier review and product filing, 20.02 Import tax, limits (the orders span
+a new year, so the annual limit resets), 三单不全 / 三单对碰, and the 9610 vs 1210 choice per
+product line (:func:`~cbec_sim.rules.import_mode_monthly_cost`,
+:func:`~cbec_sim.rules.import_mode_choice`; freight, storage and handling quotes in
+``import_mode_costs`` are teaching values — 000 gives no costs).
 
 Rules come from ``cbec_sim.rules``: mandatory supplier documents and review outcome
 (:data:`~cbec_sim.rules.SUPPLIER_MANDATORY_DOCUMENTS`,
@@ -163,6 +167,35 @@ def _message_mismatches(w) -> list[str]:
     return sorted(set(rules.customs_message_mismatches(w.customs_messages).order_id))
 
 
+def _missing_messages(w) -> pd.DataFrame:
+    have = defaultdict(set)
+    for o, t in zip(w.customs_messages.order_id, w.customs_messages.message_type.astype(str),
+                    strict=True):
+        have[o].add(t)
+    rows = [(o, t) for o in w.import_orders.order_id for t in rules.CUSTOMS_MESSAGE_TYPES
+            if t not in have[o]]
+    return pd.DataFrame(rows, columns=["order_id", "missing_type"])
+
+
+def _bonded_lines(w) -> list[str]:
+    out = []
+    for r in w.import_mode_costs.itertuples(index=False):
+        c9 = rules.to_cents(r.monthly_orders * r.parcel_freight_9610)
+        c12 = (rules.to_cents(r.monthly_units * r.inbound_freight_1210)
+               + rules.to_cents(r.avg_stock_units_1210 * r.storage_1210)
+               + rules.to_cents(r.monthly_orders * r.handling_1210))
+        ok9, ok12 = r.lead_days_9610 <= r.promised_days, r.lead_days_1210 <= r.promised_days
+        if ok9 and ok12:
+            bonded = c12 < c9
+        elif ok9 or ok12:
+            bonded = ok12
+        else:
+            bonded = r.lead_days_1210 < r.lead_days_9610
+        if bonded:
+            out.append(r.filing_id)
+    return out
+
+
 # --- solution snippets shared by mistakes -----------------------------------------------------
 
 _FILING_SOLUTION = """\
@@ -201,6 +234,21 @@ rejects = pf.loc[pf.reason.notna(), ['filing_id', 'reason']]"""
 def _filing_variant(old: str, new: str) -> str:
     assert old in _FILING_SOLUTION, old
     return _FILING_SOLUTION.replace(old, new)
+
+
+_MODE_SOLUTION = """\
+from cbec_sim import rules
+
+t = import_mode_costs
+cost = rules.import_mode_monthly_cost(
+    t.monthly_orders, t.monthly_units,
+    t.parcel_freight_9610,                      # 9610：每个订单一个包裹
+    t.inbound_freight_1210,                     # 1210：头程按件
+    t.avg_stock_units_1210, t.storage_1210,     # 1210：平均库存 × 每件每月仓储费
+    t.handling_1210)                            # 1210：每单操作 + 国内配送
+mode = rules.import_mode_choice(cost['cost_9610'], cost['cost_1210'],
+                                t.lead_days_9610, t.lead_days_1210, t.promised_days)
+bonded_ids = t.loc[mode == '1210', 'filing_id']"""
 
 
 _MESSAGE_SOLUTION = """\
@@ -478,6 +526,7 @@ EXERCISES: tuple[Exercise, ...] = (
         question=("每位消费者每个自然年的跨境电商零售进口交易限值是 26,000 元（财关税〔2018〕49号）"
                   "，"
                   "按完税价格累计，**超过单次限值、按一般贸易征税的订单也计入**年度累计。"
+                  "数据里的订单跨越两个自然年，每年 1 月 1 日重新累计。"
                   "按 `buyer_id` 和 `order_year` 汇总 `import_orders.dutiable_value`，找出年度累计"
                   "**超过** 26,000 元（正好 26,000 元不算超过）的消费者，把 `buyer_id` 存进 "
                   "`over_annual_ids`（顺序不限）。"),
@@ -504,6 +553,11 @@ EXERCISES: tuple[Exercise, ...] = (
                     "over_annual_ids = per_year[per_year > 26000].index"
                     ".get_level_values('buyer_id')",
                     "你先去掉了按一般贸易征税的订单：超过限值的订单也要计入年度累计。"),
+            Mistake("summed_years",
+                    "total = import_orders.groupby('buyer_id').dutiable_value.sum()\n"
+                    "over_annual_ids = total[total > 26000].index",
+                    "年度限值按自然年计算，每年 1 月 1 日重新累计：你把不同年份的订单加在一起了，"
+                    "要按 `buyer_id` 和 `order_year` 两列分组。"),
         ),
         compare=IdSet(),
         tables=("import_orders",),
@@ -565,6 +619,58 @@ EXERCISES: tuple[Exercise, ...] = (
         tables=("import_orders", "import_order_lines", "product_filings"),
     ),
     Exercise(
+        id="20.02.missing_messages",
+        title="三单不全：缺少报文的订单",
+        question=(
+            "每个进口订单都要向海关发齐四份报文：订单 CEB311、支付单 CEB411、运单 CEB511、"
+            "清单 CEB621（`rules.CUSTOMS_MESSAGE_TYPES`）。少了任何一份就是“三单不全”"
+            "（incomplete declaration 三单不全），海关无法对碰，货物放不了行。"
+            "对照 `import_orders` 的全部订单检查 `customs_messages`，找出**缺少的报文**："
+            "结果存进 `incomplete`，一个 DataFrame，两列 `order_id` 和 `missing_type`"
+            "（缺少的报文类型代码，例如 `'CEB411'`），每缺一份报文一行，顺序不限。"
+            "回执状态 `status` 为 `'pending'` 的报文已经发出，只是还没有回执，不算缺少。"),
+        stage=STAGE, tasks=("11.4.5", "11.2.3"), unit=UNIT, difficulty=2, points=2,
+        answer="incomplete", kind="frame",
+        answer_cn="DataFrame：order_id, missing_type（报文类型代码），每缺一份报文一行",
+        reference=_missing_messages,
+        solution=(
+            "types = ['CEB311', 'CEB411', 'CEB511', 'CEB621']\n"
+            "m = customs_messages\n"
+            "have = pd.crosstab(m.order_id, m.message_type.astype(str))   # 每单每种报文的份数\n"
+            "have = have.reindex(index=import_orders.order_id, columns=types, fill_value=0)\n"
+            "count = have.stack()                      # 一行 = (订单, 报文类型) 的份数\n"
+            "incomplete = (count[count == 0].reset_index()\n"
+            "              .rename(columns={'message_type': 'missing_type'})"
+            "[['order_id', 'missing_type']])"),
+        hints=("`pd.crosstab(订单号, 报文类型)` 数出每个订单每种报文有几份；缺少的那种是 0。",
+               "crosstab 只包含出现过的订单：用 `.reindex(index=import_orders.order_id, "
+               "columns=四种类型, fill_value=0)` 补齐所有订单和所有类型。",
+               "`.stack()` 把表拉成一列“(订单, 类型) → 份数”，取等于 0 的行再 `reset_index()`。"),
+        mistakes=(
+            Mistake("only_payment",
+                    "paid = set(customs_messages.loc[customs_messages.message_type == "
+                    "'CEB411', 'order_id'])\n"
+                    "gone = sorted(set(import_orders.order_id) - paid)\n"
+                    "incomplete = pd.DataFrame({'order_id': gone, 'missing_type': 'CEB411'})",
+                    "你只检查了支付单 CEB411；运单 CEB511（以及订单、清单）缺了同样是三单不全。"),
+            Mistake("mismatches",
+                    "from cbec_sim import rules\n"
+                    "bad = rules.customs_message_mismatches(customs_messages)\n"
+                    "incomplete = bad.rename(columns={'message_b': 'missing_type'})"
+                    "[['order_id', 'missing_type']]",
+                    "你把报文字段不一致的订单也算进来了：这里只要报文**根本没有发**的情况，"
+                    "字段不一致是下一题。"),
+            Mistake("pending",
+                    "p = customs_messages[customs_messages.status == 'pending']\n"
+                    "incomplete = p[['order_id', 'message_type']].rename("
+                    "columns={'message_type': 'missing_type'})",
+                    "`status == 'pending'` 的报文已经发出，只是还没有回执；缺少的报文在表里根本"
+                    "没有这一行，要和全部订单对照才能发现。"),
+        ),
+        compare=Frame(key=("order_id", "missing_type")),
+        tables=("import_orders", "customs_messages"),
+    ),
+    Exercise(
         id="20.02.message_mismatches",
         title="三单对碰不一致的订单",
         question=(
@@ -601,5 +707,54 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         compare=IdSet(),
         tables=("customs_messages",),
+    ),
+    Exercise(
+        id="20.02.bonded_lines",
+        title="哪些商品线应走 1210 保税备货",
+        question=(
+            "`import_mode_costs` 每行是一条商品线（一个已通过备案的商品 `filing_id`）下一阶段"
+            "的计划数据。两种通关方式每月的物流成本（人民币元）：\n\n"
+            "- **9610 直购进口**（direct mail 直邮）：每个订单从海外单独寄一个包裹——"
+            "`monthly_orders × parcel_freight_9610`；\n"
+            "- **1210 保税备货**（bonded stock 保税备货）：先批量运进保税仓——"
+            "`monthly_units × inbound_freight_1210`（头程按**件**）"
+            "` + avg_stock_units_1210 × storage_1210`（平均库存的仓储费，按件·月）"
+            "` + monthly_orders × handling_1210`（仓内操作和国内配送，按**单**）。\n\n"
+            "每一项先四舍五入到分。选择规则：收货天数（`lead_days_9610` / `lead_days_1210`）"
+            "**超过**承诺时效 `promised_days` 的方式不能用；两种都能用时选月成本低的，"
+            "成本相同选 9610（不压库存）；两种都超时选更快的。"
+            "可以用 `rules.import_mode_monthly_cost` 和 `rules.import_mode_choice`。"
+            "把应当走 **1210** 的商品线的 `filing_id` 存进 `bonded_ids`（顺序不限）。"),
+        stage=STAGE, tasks=("11.2.3",), unit=UNIT, difficulty=3, points=3,
+        answer="bonded_ids", kind="set", answer_cn="一组商品备案编号 filing_id，顺序不限",
+        reference=_bonded_lines,
+        solution=_MODE_SOLUTION,
+        hints=("先分别算出每条商品线两种方式的月成本，两列放在一起看。",
+               "注意单位：9610 的运费按包裹（= 订单）算，1210 的头程按件、仓储按平均库存件数、"
+               "操作费按订单算。",
+               "先看时效：收货天数大于 `promised_days` 的方式直接排除；"
+               "`rules.import_mode_choice(9610成本, 1210成本, 9610天数, 1210天数, 承诺天数)` "
+               "按题目的规则返回每行的 '1210' 或 '9610'。"),
+        mistakes=(
+            Mistake("no_storage",
+                    _MODE_SOLUTION.replace("t.avg_stock_units_1210, t.storage_1210,",
+                                           "0, t.storage_1210,                     "),
+                    "你漏了 1210 的仓储费：保税备货要先压一批库存，平均库存每件每月都要付仓储费，"
+                    "销量小的商品这笔钱往往最大。"),
+            Mistake("no_lead_time",
+                    _MODE_SOLUTION.replace("t.lead_days_9610, t.lead_days_1210, "
+                                           "t.promised_days)",
+                                           "t.lead_days_9610, t.lead_days_1210, 999)"),
+                    "你只比了成本、没看时效：9610 直邮的收货天数超过承诺时效的商品线，"
+                    "再便宜也不能用。"),
+            Mistake("freight_per_unit",
+                    _MODE_SOLUTION.replace(
+                        "    t.parcel_freight_9610,                      # 9610：每个订单一个包裹",
+                        "    t.parcel_freight_9610 * t.monthly_units / t.monthly_orders,"),
+                    "9610 的国际运费是按包裹（每个订单一个包裹）收的，不是按件：一个订单里有几件"
+                    "商品，也只寄一个包裹。"),
+        ),
+        compare=IdSet(),
+        tables=("import_mode_costs",),
     ),
 )

@@ -15,7 +15,10 @@ attainment (实际 ÷ 目标, capped at 100 %), not min-max, so a provider's sco
 another provider joins the pool.
 
 Notebook: 21.01 Agency Assessment (attainment, fees, trend chart, warning flags, cost ratio,
-fee ratio by platform, monthly weighted score, ranking of recent performance).
+fee ratio by platform, monthly weighted score, ranking of recent performance, and the B2B
+provider's reported 24-hour inquiry reply rate checked against the platform's inquiries —
+001 does not distinguish B2B from B2C; Art.10 "respond to inquiries promptly" applies to both,
+and the item is also tagged with Table 1 task 8.1.1 询盘分析与回复).
 
 Every ``reference`` computes the expected answer its own way (numpy, dicts), independently of
 the solution text shown to trainees.
@@ -39,6 +42,9 @@ UNIT = "market_platform"
 #: Invented teaching targets (001 gives none): satisfaction 4.5 of 5, first response 40 minutes.
 CSAT_TARGET = 4.5
 RESPONSE_TARGET_MIN = 40.0
+#: A B2B provider's reported 24-hour reply rate counts as overstated when it is more than 5
+#: percentage points above the rate the inquiries show (invented teaching threshold).
+B2B_OVERSTATE_PP = 0.05
 #: The four indicators scored here and their weights (subset of rules.AGENCY_KPI_WEIGHTS).
 SCORED = ("sales_achievement", "customer_satisfaction", "response_time", "budget_use")
 WEIGHTS = {name: rules.AGENCY_KPI_WEIGHTS[name] for name in SCORED}
@@ -140,6 +146,31 @@ def _flags(w) -> list[str]:
     return out
 
 
+def _b2b_reply(w) -> pd.DataFrame:
+    p = w.agency_providers
+    store_of = {sid: pid for pid, sid, m in zip(p.provider_id, p.store_id,
+                                                p.store_model.astype(str), strict=True)
+                if m == "B2B"}
+    inq = w.inquiries
+    ok = rules.replied_within(inq.received_at, inq.first_reply_at)
+    months = inq.received_at.dt.tz_convert("UTC").dt.tz_localize(None)
+    count: dict[tuple, list[int]] = {}
+    for st, t, spam, good in zip(inq.store_id.astype(str), months, inq.flagged_spam, ok,
+                                 strict=True):
+        if st in store_of and not spam:
+            c = count.setdefault((store_of[st], pd.Timestamp(t.year, t.month, 1)), [0, 0])
+            c[0] += 1
+            c[1] += int(good)
+    rows = []
+    for pid, m, rep_rate in zip(w.agency_b2b_kpis.provider_id.astype(str),
+                                w.agency_b2b_kpis.month, w.agency_b2b_kpis
+                                .reported_reply_rate_24h, strict=True):
+        n, k = count.get((pid, pd.Timestamp(m)), [0, 0])
+        rate = round(k / n, 4) if n else np.nan
+        rows.append((pid, m, rate, bool(n) and rep_rate - rate > B2B_OVERSTATE_PP))
+    return pd.DataFrame(rows, columns=["provider_id", "month", "actual_rate", "overstated"])
+
+
 def _ranking(w) -> pd.DataFrame:
     m = _monthly_scores(w)
     m["raw"] = rules.weighted_kpi_score({
@@ -157,6 +188,22 @@ def _ranking(w) -> pd.DataFrame:
 
 
 # --- items ------------------------------------------------------------------------------------
+
+_B2B_SOLUTION = """\
+from cbec_sim import rules
+
+prov = agency_providers.loc[agency_providers.store_model == 'B2B', ['provider_id', 'store_id']]
+inq = inquiries[~inquiries.flagged_spam].merge(prov, on='store_id')   # 不计垃圾询盘
+inq['month'] = inq.received_at.dt.tz_localize(None).dt.to_period('M').dt.to_timestamp()
+inq['in_24h'] = rules.replied_within(inq.received_at, inq.first_reply_at)  # 未回复 = False
+rate = (inq.groupby(['provider_id', 'month']).in_24h.mean()
+           .rename('actual_rate').reset_index())
+k = agency_b2b_kpis[['provider_id', 'month', 'reported_reply_rate_24h']].merge(
+    rate, on=['provider_id', 'month'], how='left')
+k['actual_rate'] = k.actual_rate.round(4)
+k['overstated'] = (k.reported_reply_rate_24h - k.actual_rate) > 0.05
+b2b_reply = k[['provider_id', 'month', 'actual_rate', 'overstated']]"""
+
 
 _CHART_MISTAKE_HEAD = (
     "import matplotlib.pyplot as plt\n"
@@ -465,5 +512,60 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         compare=Frame(key=("provider_id",), columns=("score",), ordered=True, abs=0.006),
         tables=("agency_kpis",),
+    ),
+    Exercise(
+        id="21.01.b2b_reply_check",
+        title="核对 B2B 服务商月报里的 24 小时询盘回复率",
+        question=(
+            "B2B 平台店铺也交给了代运营服务商（`agency_providers.store_model == 'B2B'`），它的"
+            "核心工作是及时回复询盘（001 第十条）。服务商每月在月报 `agency_b2b_kpis` 里报告"
+            "**24 小时询盘回复率（24-hour reply rate 24 小时回复率）** "
+            "`reported_reply_rate_24h`。外包不等于放手：请用平台数据 `inquiries` 逐月核对。\n\n"
+            "- 只算 B2B 服务商运营的店铺（按 `store_id` 对应），**不计**被平台标为垃圾询盘的"
+            "（`flagged_spam` 为 True）；\n"
+            "- 月份按收到时间 `received_at`（UTC）所在的自然月，记为该月第一天，和 "
+            "`agency_b2b_kpis.month` 一致；\n"
+            "- 实际回复率 = 24 小时内首次回复的询盘数 ÷ 当月询盘总数，**从未回复的也算在分母里**"
+            "（可以用 `rules.replied_within`），保留 4 位小数；当月没有询盘的记为空值；\n"
+            "- 月报比实际**高出超过 5 个百分点**（`reported − actual > 0.05`，教学参数）的月份记为"
+            "虚报 `overstated = True`，其余为 False。\n\n"
+            "结果存进 `b2b_reply`：一个 DataFrame，列 `provider_id`、`month`（保持表里原来的日期"
+            "类型）、`actual_rate`、`overstated`，`agency_b2b_kpis` 的每一行对应一行。"),
+        stage=STAGE, tasks=("2.1.1", "8.1.1"), unit=UNIT, difficulty=2, points=2,
+        answer="b2b_reply", kind="frame",
+        answer_cn=("DataFrame：provider_id, month, actual_rate（0–1，4 位小数）, "
+                   "overstated（True/False）"),
+        reference=_b2b_reply,
+        solution=_B2B_SOLUTION,
+        hints=("先用 `merge` 把 B2B 服务商的 `provider_id` 按 `store_id` 接到询盘上，"
+               "同时去掉 `flagged_spam` 的询盘。",
+               "月份：`received_at.dt.tz_localize(None).dt.to_period('M').dt.to_timestamp()` "
+               "得到每月第一天；`rules.replied_within(收到时间, 首次回复时间)` 对未回复的返回 "
+               "False。",
+               "True/False 列的 `.mean()` 就是比例；按 `provider_id` 和 `month` 接回月报"
+               "（`how='left'`，没有询盘的月份为空值），再比较两列。"),
+        mistakes=(
+            Mistake("copied_report",
+                    "k = agency_b2b_kpis.copy()\n"
+                    "k['actual_rate'] = k.reported_reply_rate_24h\n"
+                    "k['overstated'] = False\n"
+                    "b2b_reply = k[['provider_id', 'month', 'actual_rate', 'overstated']]",
+                    "你直接抄了服务商自己报的回复率：考核要用平台的询盘数据重新计算，"
+                    "再和月报比较，才能发现虚报。"),
+            Mistake("answered_only",
+                    _B2B_SOLUTION.replace(
+                        "inq = inquiries[~inquiries.flagged_spam].merge(",
+                        "inq = inquiries[~inquiries.flagged_spam\n"
+                        "                & inquiries.first_reply_at.notna()].merge("),
+                    "你去掉了从未回复的询盘：没回复的询盘恰恰是最差的情况，必须留在分母里，"
+                    "算作没有在 24 小时内回复。"),
+            Mistake("spam_included",
+                    _B2B_SOLUTION.replace("inq = inquiries[~inquiries.flagged_spam].merge(",
+                                          "inq = inquiries.merge("),
+                    "垃圾询盘（`flagged_spam`）已被平台过滤，不计入回复率：先把它们去掉。"),
+        ),
+        compare=Frame(key=("provider_id", "month"), columns=("actual_rate", "overstated"),
+                      abs=0.00011),
+        tables=("agency_b2b_kpis", "agency_providers", "inquiries"),
     ),
 )

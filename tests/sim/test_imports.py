@@ -22,7 +22,7 @@ from cbec_sim.tables import imports as imp
 from cbec_sim.tables.reference import make_hs_codes
 
 TABLES = ("suppliers", "enterprise_filings", "product_filings", "import_buyers",
-          "import_orders", "import_order_lines", "customs_messages")
+          "import_orders", "import_order_lines", "customs_messages", "import_mode_costs")
 OWN = ("suppliers", "product_filings", "customs_messages")
 
 
@@ -56,7 +56,8 @@ def test_tables_match_their_schemas_and_keys(world):
     assert validate_references(dict(world.tables)) == []
     o = world.import_orders
     assert len(o) == imp.n_import_orders_for(world.meta["n_orders"])
-    assert len(world.customs_messages) == 4 * len(o)
+    missing = _labels(world, "customs_messages")["kind"].str.startswith("customs_missing_")
+    assert len(world.customs_messages) == 4 * len(o) - missing.sum()
     assert len(world.import_order_lines) == o["n_lines"].sum()
     assert o["created_at"].is_monotonic_increasing
 
@@ -287,8 +288,10 @@ def test_limits_recompute_and_bite_for_a_few_buyers(world):
 
 def test_message_mismatch_labels_are_exactly_the_disagreements(world):
     m = world.customs_messages
-    found = R.customs_message_mismatches(m)
     lab = _labels(world, "customs_messages")
+    gone = set(lab.loc[lab["kind"].str.startswith("customs_missing_"), "entity_id"])
+    lab = lab[~lab["entity_id"].isin(gone)]
+    found = R.customs_message_mismatches(m[~m["order_id"].isin(gone)])
     assert set(lab["kind"].str.removeprefix("customs_mismatch_")) == set(imp.MISMATCH_CHECKS)
     assert lab["entity_id"].is_unique
     assert 0.01 <= len(lab) / len(world.import_orders) <= 0.03
@@ -320,6 +323,58 @@ def test_messages_carry_the_order_values(world):
         carried = m["message_type"].isin([imp.MESSAGE_TYPES[t] for t in types])
         assert m.loc[carried, col].notna().all() and m.loc[~carried, col].isna().all(), col
     # the inventory list comes after the order, payment and waybill messages
-    t = m.pivot(index="order_id", columns="message_type", values="sent_at")
+    t = m.pivot(index="order_id", columns="message_type", values="sent_at").dropna()
     assert (t["CEB621"] > t[["CEB311", "CEB411", "CEB511"]].max(axis=1)).all()
     assert (t["CEB311"] > o.loc[t.index, "paid_at"]).all()
+
+
+def test_missing_messages_are_labelled_and_are_payment_or_waybill(world):
+    m = world.customs_messages
+    lab = _labels(world, "customs_messages")
+    lab = lab[lab["kind"].str.startswith("customs_missing_")]
+    assert set(lab["kind"]) == {"customs_missing_payment", "customs_missing_waybill"}
+    assert lab["entity_id"].is_unique
+    n_types = m.groupby("order_id", observed=True)["message_type"].nunique()
+    assert (m.groupby("order_id", observed=True).size() == n_types).all()  # no duplicates
+    short = set(n_types.index[n_types < 4])
+    assert short == set(lab["entity_id"])
+    assert set(m["order_id"]) == set(world.import_orders["order_id"])
+    # the detail names the missing type, and that type is the one absent
+    have = m.groupby("order_id", observed=True)["message_type"].agg(
+        lambda x: set(x.astype(str)))
+    for _, r in lab.iterrows():
+        absent = set(imp.MESSAGE_TYPES) - have[r["entity_id"]]
+        assert len(absent) == 1 and next(iter(absent)) in r["detail"]
+        assert absent <= set(imp.MISSING_TYPES)
+    # the comparison reports these orders as disagreeing too (a missing message never agrees)
+    assert short <= set(R.customs_message_mismatches(m)["order_id"])
+
+
+def test_import_orders_span_a_new_year_and_some_buyers_only_cross_it(world):
+    o = world.import_orders
+    start = pd.Timestamp(world.meta["start"])
+    assert o["order_year"].nunique() >= 2
+    local = o["created_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    assert local.min() >= start - pd.Timedelta(days=R.IMPORT_HISTORY_DAYS)
+    per_year = o.groupby(["buyer_id", "order_year"])["dutiable_value"].sum()
+    total = o.groupby("buyer_id")["dutiable_value"].sum()
+    over_year = set(per_year[per_year > R.CBEC_ANNUAL_LIMIT_CNY].index.get_level_values(0))
+    over_sum = set(total[total > R.CBEC_ANNUAL_LIMIT_CNY].index)
+    assert over_sum - over_year  # adding up the two years would wrongly flag them
+    single = set(o.loc[o["dutiable_value"] > R.CBEC_SINGLE_LIMIT_CNY, "buyer_id"])
+    assert single - over_year  # above the single limit once is not above the annual one
+    # the limit check restarts each calendar year
+    first = o.groupby(["buyer_id", "order_year"]).head(1)
+    assert (first["annual_total_before"] == 0).all()
+
+
+def test_import_window_always_holds_a_new_year():
+    for start, months in (("2025-01-01", 1), ("2025-06-01", 2), ("2025-12-01", 1),
+                          ("2024-03-01", 60)):
+        s = pd.Timestamp(start)
+        e = s + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+        sd, ed = s.value // imp.NS_PER_DAY, e.value // imp.NS_PER_DAY - 3
+        first, new_year = imp._import_window(sd, ed)
+        assert first <= sd - R.IMPORT_HISTORY_DAYS
+        assert first < new_year <= ed
+        assert pd.Timestamp(new_year * imp.NS_PER_DAY).strftime("%m-%d") == "01-01"
