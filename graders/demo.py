@@ -2,7 +2,8 @@
 
 simulate a world → check the course's exercises → simulated cohort with personal datasets →
 release per trainee → ``cbec grade`` (sandboxed, parallel, into nbgrader's gradebook, feedback
-pages) → compare the scores with the answers the simulator chose.
+pages) → compare the scores with the answers the simulator chose → ``cbec report``: the
+cohort dashboard and every trainee's competency report.
 Everything is written under one output folder; the repository is never modified.
 """
 
@@ -30,6 +31,7 @@ class DemoResult:
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # student → got, max
     mismatches: list[str] = field(default_factory=list)
     items_checked: int = 0
+    reports: list[Path] = field(default_factory=list)  # cohort dashboard, then trainee pages
 
 
 def copy_course(dest: Path, assignment: str = ASSIGNMENT) -> Path:
@@ -92,4 +94,19 @@ def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,
             else f"DIFFER on {len(result.mismatches)} items: {result.mismatches[0]}"))
     for student, (s, m) in sorted(result.scores.items()):
         echo(f"    {student}: {s:g} / {m:g}")
+    result.reports = write_reports(course, out / "reports", echo=echo)
     return result
+
+
+def write_reports(course: Path, out: Path, *, echo: Callable[[str], None] = print
+                  ) -> list[Path]:
+    """The cohort dashboard and every trainee's competency report of the graded
+    ``ASSIGNMENT`` (``cbec report``); returns their paths, dashboard first."""
+    from graders.reports import cohort_dashboard, trainee_reports
+
+    t = time.perf_counter()
+    dash = cohort_dashboard(course, out, assignment=ASSIGNMENT)["html"]
+    pages = trainee_reports(course, out, assignment=ASSIGNMENT)
+    echo(f"  cbec report:      dashboard and {len(pages)} trainee reports "
+         f"({time.perf_counter() - t:.1f} s)")
+    return [dash, *pages]

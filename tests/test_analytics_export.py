@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_analytics_competency import COURSE_ID, make_gradebook
+from _gradebook import COURSE_ID, make_gradebook
 
 from graders.analytics import export as E
 from graders.analytics import scores as S

@@ -35,3 +35,9 @@ def test_demo_course_path_agrees_with_simulated_truth(tmp_path):
     for student in ("sim-001", "sim-002"):
         assert (out / "release" / "00-orientation" / student / "data" / "manifest.json").is_file()
         assert f"{student}:" in p.stdout
+    dash = out / "reports" / "cohort-00-orientation.html"
+    assert f"cohort dashboard: {dash}" in p.stdout and dash.is_file()
+    for student in ("sim-001", "sim-002"):
+        page = out / "reports" / "trainees" / f"{student}.html"
+        assert f"trainee report:   {page}" in p.stdout and page.is_file()
+    assert p.stdout.rstrip().splitlines()[-1].startswith("  trainee report:")
