@@ -16,8 +16,9 @@ from graders.cli._base import CbecError, CbecGroup
 from graders.cli.cohort import cohort
 from graders.cli.course import course
 from graders.cli.demo import demo
+from graders.cli.exam import exam
 from graders.cli.grade import grade
-from graders.cli.planned import exam, report
+from graders.cli.report import report
 from graders.cli.sim import sim
 
 

@@ -20,7 +20,10 @@ DEFAULT_SEED = 20250101
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True)
 @click.option("--trainees", type=click.IntRange(min=0, max=200), default=4, show_default=True,
               help="Simulated trainees to release, autograde and compare (0: world only).")
-def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
+@click.option("--exam", "exam", is_flag=True,
+              help="Run the exam path instead: blueprint → packs → open → collect → grade → "
+                   "report for 4 simulated candidates (into OUT/exam-demo).")
+def demo(out: Path, n_orders: int, seed: int, trainees: int, exam: bool = False) -> None:
     """Run the instructor path end to end on built-in defaults.
 
     Simulate a world and write it as a dataset with its data dictionary and labels; check the
@@ -33,6 +36,14 @@ def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
 
     if out.exists() and not out.is_dir():
         raise CbecError(f"--out {out} is a file; give a folder path")
+    if exam:
+        from graders.exam.demo import echo_exam_demo
+
+        try:
+            echo_exam_demo(out / "exam-demo", click.echo)
+        except Exception as exc:  # surfaced as one line by the CLI
+            raise CbecError(f"demo --exam: {exc}") from exc
+        return
     t0 = time.perf_counter()
     world = generate(n_orders, rng=seed)
     ds = out / "dataset"
@@ -59,6 +70,10 @@ def demo(out: Path, n_orders: int, seed: int, trainees: int) -> None:
         click.echo(f"  feedback pages:   {r.feedback}/<student>/00-orientation/feedback.html")
         click.echo(f"  per-trainee release: {r.release}/")
         click.echo(f"  simulated cohort: {r.cohort}/  (submitted/, truth.csv)")
+        if r.reports:
+            click.echo(f"  cohort dashboard: {r.reports[0]}")
+            for page in r.reports[1:]:
+                click.echo(f"  trainee report:   {page}")
         if r.mismatches:
             raise CbecError(f"demo: grading disagrees with the simulated answers on "
                             f"{len(r.mismatches)} items; first: {r.mismatches[0]}")

@@ -119,6 +119,37 @@ def _make_shell():
 _RESULT: dict = {}  # text/plain of the running cell's execute_result
 
 
+class _Blocked:
+    """A ``sys.meta_path`` finder that refuses the given top-level packages (exam jobs)."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {fullname!r} (not available in this "
+                                      "exam: use pandas, numpy and matplotlib)", name=fullname)
+        return None
+
+
+def _hide_packages(names: tuple[str, ...]) -> tuple[_Blocked, dict]:
+    """Take ``names`` (and their submodules) out of ``sys.modules`` and block their import
+    while the cells run; returns what :func:`_unhide_packages` needs."""
+    if "graders.compare" not in sys.modules:  # charts are captured as ChartData afterwards
+        import graders.compare  # noqa: F401
+    taken = {k: sys.modules.pop(k) for k in list(sys.modules)
+             if k.split(".")[0] in names}
+    blocker = _Blocked(names)
+    sys.meta_path.insert(0, blocker)
+    return blocker, taken
+
+
+def _unhide_packages(state: tuple[_Blocked, dict]) -> None:
+    blocker, taken = state
+    sys.meta_path[:] = [f for f in sys.meta_path if f is not blocker]
+    sys.modules.update(taken)
+
+
 def _record_result(format_dict, md_dict=None) -> None:
     text = format_dict.get("text/plain") if isinstance(format_dict, dict) else None
     if isinstance(text, str):
@@ -143,6 +174,8 @@ def main(job_dir: str) -> None:
     import pandas  # noqa: F401
 
     shell = _make_shell()
+    hide = tuple(n for n in job.get("hide_packages", []) if isinstance(n, str))
+    hidden = _hide_packages(hide) if hide else None
     t_ready = time.perf_counter()
     log({"event": "ready", "seconds": round(t_ready - t0, 4)})
     real_out, real_err = sys.stdout, sys.stderr
@@ -175,6 +208,8 @@ def main(job_dir: str) -> None:
         builtins.__dict__.update(changed)  # the notebook keeps what it did
     t_cells = time.perf_counter()
     _original_builtins()  # the capture and the results file must not depend on the cells
+    if hidden is not None:
+        _unhide_packages(hidden)
     sys.stdout, sys.stderr = real_out, real_err
     names = [n for n in job.get("capture", []) if isinstance(n, str)]
     answers = _capture.capture(shell.user_ns, names, gdir)

@@ -338,7 +338,7 @@ def read_submission(nb_path: str | os.PathLike, names: list[str], t0: float
 
 
 def write_job(work: Path, nb_name: str, raw: bytes, code: list[tuple[int, dict]],
-              names: list[str]) -> Path:
+              names: list[str], hide_packages: Sequence[str] = ()) -> Path:
     """Fill the job folder ``work`` (the notebook's copy, ``.grader/job.json``, the font
     list); returns the ``.grader`` folder. The dataset is the caller's business."""
     gdir = work / GRADER_DIR
@@ -349,6 +349,8 @@ def write_job(work: Path, nb_name: str, raw: bytes, code: list[tuple[int, dict]]
         (work / ".matplotlib").mkdir()
         shutil.copyfile(fonts, work / ".matplotlib" / fonts.name)
     job = {"cells": [{"index": i, "source": _source(c)} for i, c in code], "capture": names}
+    if hide_packages:
+        job["hide_packages"] = list(hide_packages)
     (gdir / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
     return gdir
 
@@ -357,12 +359,14 @@ def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | No
                  capture: Sequence[str], timeout: float = 120, memory_mb: int = 2048,
                  scratch_root: str | os.PathLike | None = None,
                  hide: Sequence[str | os.PathLike] = (),
-                 ro_binds: Sequence[str | os.PathLike] = (), keep: bool = False) -> RunResult:
+                 ro_binds: Sequence[str | os.PathLike] = (), keep: bool = False,
+                 isolate: bool = False) -> RunResult:
     """Execute the notebook at ``nb_path`` in a sandbox and capture ``capture`` variables.
 
     ``hide``: paths the notebook must not see (course folder, submissions, gradebook folder,
     course secret); ``ro_binds``: extra host paths to show read-only (rarely needed);
-    ``keep``: leave the job directory on disk (its path is in ``notes``). Never raises for
+    ``keep``: leave the job directory on disk (its path is in ``notes``); ``isolate`` (exam
+    jobs): the notebook can import neither ``graders`` nor ``cbec_sim``. Never raises for
     anything the submission does; problems end up in ``status`` / ``diagnosis``."""
     t0 = time.perf_counter()
     names = list(dict.fromkeys(capture))
@@ -385,7 +389,8 @@ def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | No
         work, logs = job_root / "work", job_root / "log"
         work.mkdir()
         logs.mkdir()
-        gdir = write_job(work, nb_path.name, raw, code, names)
+        gdir = write_job(work, nb_path.name, raw, code, names,
+                         _sandbox.HIDDEN_PACKAGES if isolate else ())
         if data_dir is not None:
             shutil.copytree(data_dir, work / "data")
             _make_readonly(work / "data")
@@ -398,7 +403,7 @@ def run_notebook(nb_path: str | os.PathLike, *, data_dir: str | os.PathLike | No
         t_prep = time.perf_counter()
         limits = _sandbox.Limits(timeout=float(timeout), memory_mb=int(memory_mb))
         out = _sandbox.run_sandboxed(work, logs, limits=limits, hide=hide_paths,
-                                     ro_binds=[Path(p) for p in ro_binds])
+                                     ro_binds=[Path(p) for p in ro_binds], isolate=isolate)
         t_run = time.perf_counter()
         notes += out.notes
         result = _collect(out, gdir, cells, names, limits)

@@ -21,6 +21,9 @@ Its file system is built from nothing:
   *contains* code the child needs (e.g. the project root) hides everything of it except that
   code;
 * ``/tmp`` a fresh tmpfs (size-capped), ``/proc`` of the new PID namespace, a minimal ``/dev``;
+* exam jobs (``isolate=True``): neither ``graders`` nor ``cbec_sim`` is bound, only the
+  grading child's own files (``ISOLATE_FILES``), and the child blocks both imports while the
+  cells run, so a notebook cannot use the kit (used by ``cbec exam grade``);
 * the job directory bound read-write at ``/job`` — the working directory and the only
   writable place besides ``/tmp`` — with its ``data/`` re-bound read-only; finally the
   sandbox's root is remounted read-only.
@@ -79,6 +82,12 @@ NPROC = 512  # processes/threads of the sandbox's user (counted per user, not pe
 NOFILE = 1024
 TMP_MB = 256  # size of the sandbox's /tmp
 # /etc files a Python process may read; world-readable and harmless (no /etc/shadow, no ssl keys)
+# Exam jobs (``isolate=True``): the kit's packages are NOT visible to the notebook; only the
+# files the grading child itself runs are bound (under graders/), and the child blocks
+# ``import graders`` / ``import cbec_sim`` while cells run (graders/grading/child.py).
+HIDDEN_PACKAGES = ("graders", "cbec_sim")
+ISOLATE_FILES = ("__init__.py", "compare.py", "grading/__init__.py", "grading/child.py",
+                 "grading/capture.py")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
              "nsswitch.conf", "passwd", "group", "host.conf", "mime.types", "fonts")
 
@@ -177,9 +186,11 @@ def _hide_args(hide: Sequence[Path], bound: Sequence[Path], needed: Sequence[Pat
 
 
 def bwrap_argv(job_dir: Path, command: Sequence[str], *, hide: Sequence[Path] = (),
-               ro_binds: Sequence[Path] = (), bwrap: str = "bwrap") -> list[str]:
-    """The full ``bwrap`` command line that runs ``command`` with ``job_dir`` at /job."""
-    argv = _bwrap_common(hide, ro_binds, bwrap)
+               ro_binds: Sequence[Path] = (), bwrap: str = "bwrap",
+               isolate: bool = False) -> list[str]:
+    """The full ``bwrap`` command line that runs ``command`` with ``job_dir`` at /job.
+    ``isolate``: show neither ``cbec_sim`` nor ``graders`` (but the child's own files)."""
+    argv = _bwrap_common(hide, ro_binds, bwrap, isolate=isolate)
     job_dir = Path(job_dir)
     argv += ["--bind", str(job_dir), JOB_MOUNT]
     if (job_dir / "data").is_dir():
@@ -205,8 +216,12 @@ def zygote_argv(slot: Path, command: Sequence[str], *, hide: Sequence[Path] = ()
     return argv
 
 
-def _bwrap_common(hide: Sequence[Path], ro_binds: Sequence[Path], bwrap: str) -> list[str]:
+def _bwrap_common(hide: Sequence[Path], ro_binds: Sequence[Path], bwrap: str, *,
+                  isolate: bool = False) -> list[str]:
     needed = list(code_dirs())
+    pkgs = [_pkg_dir(n) for n in HIDDEN_PACKAGES]
+    if isolate:
+        needed = [d for d in needed if d not in pkgs]
     bound = [*needed, *(Path(p).resolve() for p in ro_binds)]
     argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
             "--new-session", "--uid", str(NOBODY), "--gid", str(NOBODY),
@@ -215,10 +230,29 @@ def _bwrap_common(hide: Sequence[Path], ro_binds: Sequence[Path], bwrap: str) ->
             "--size", str(TMP_MB * 1024 * 1024), "--tmpfs", "/tmp"]
     for d in bound:
         argv += ["--ro-bind", str(d), str(d)]
-    if exercises_dir().is_dir():
+    if isolate:
+        argv += _isolate_args(pkgs, bound)
+    elif exercises_dir().is_dir():
         argv += ["--tmpfs", str(exercises_dir()), "--remount-ro", str(exercises_dir())]
     argv += _hide_args(hide, bound, needed)
     return argv
+
+
+def _isolate_args(pkgs: Sequence[Path], bound: Sequence[Path]) -> list[str]:
+    """Hide the kit's packages (an empty tmpfs where they lie inside a bound tree, e.g. a
+    non-editable install in the venv) and bind back only the grading child's own files."""
+    args: list[str] = []
+    for d in pkgs:
+        if any(d.is_relative_to(b) for b in bound):
+            args += ["--tmpfs", str(d)]
+    graders = pkgs[0]
+    for rel in ISOLATE_FILES:
+        f = graders / rel
+        args += ["--ro-bind", str(f), str(f)]
+    for d in pkgs:
+        if any(d.is_relative_to(b) for b in bound):
+            args += ["--remount-ro", str(d)]
+    return args
 
 
 @functools.cache
@@ -371,10 +405,12 @@ def _kill_stragglers(token: str, job_dir: Path) -> int:
 
 
 def run_sandboxed(job_dir: Path, log_dir: Path, *, limits: Limits, hide: Sequence[Path] = (),
-                  ro_binds: Sequence[Path] = ()) -> Outcome:
+                  ro_binds: Sequence[Path] = (), isolate: bool = False) -> Outcome:
     """Run ``python -m graders.grading.child`` on ``job_dir`` and wait (or kill) it.
 
-    The child's own stdout/stderr go to files in ``log_dir``, which is outside the sandbox."""
+    The child's own stdout/stderr go to files in ``log_dir``, which is outside the sandbox.
+    ``isolate`` (exam jobs): ``graders`` and ``cbec_sim`` are not visible in the sandbox (the
+    fallback can only block their import inside the child)."""
     import secrets
     import time
 
@@ -385,7 +421,7 @@ def run_sandboxed(job_dir: Path, log_dir: Path, *, limits: Limits, hide: Sequenc
         home = JOB_MOUNT
         command = [python_executable(), "-m", "graders.grading.child", JOB_MOUNT]
         argv = bwrap_argv(job_dir, command, hide=hide, ro_binds=ro_binds,
-                          bwrap=bwrap_status()[1])
+                          bwrap=bwrap_status()[1], isolate=isolate)
         drop, user, cwd = False, "sandbox uid 65534", "/"
     else:
         home = str(job_dir)
