@@ -19,6 +19,7 @@ from _services import require_postgres
 from sqlalchemy.exc import SAWarning
 
 from graders import exercises
+from graders.analytics import competency as C
 from graders.analytics import scores as S
 from graders.curriculum import standard
 from graders.reports import html as H
@@ -315,3 +316,16 @@ def test_without_audit_records_the_pages_say_so(course):
     assert "no audit records" in page and "no known mistake recognised" in page
     assert "foreign_currency" not in page
     assert "no audit records" in render_cohort(data, "course")
+
+
+def test_large_cohorts_get_one_heat_map_image_per_block(course, monkeypatch):
+    from graders.reports import cohort
+
+    data = load_course(course)
+    one = render_cohort(data, "course").count('src="data:image/png;base64,')
+    monkeypatch.setattr(cohort, "HEATMAP_ROWS", 1)  # every trainee its own block
+    page = render_cohort(data, "course")
+    n = len(C.percent_matrix(data.scores))
+    assert n >= 2
+    assert page.count('src="data:image/png;base64,') == one - 1 + n
+    assert "(mastery heat map) 1–1" in page and f"(mastery heat map) {n}–{n}" in page

@@ -76,6 +76,10 @@ def _scores_section(data: CourseData, tot: pd.DataFrame, mastery: C.Mastery, wha
         meta=f"{len(tot)} 名学员 (trainees)")
 
 
+#: trainees per heat-map image; bigger cohorts get several images of this many rows
+HEATMAP_ROWS = 60
+
+
 def _heatmap_section(data: CourseData, mastery: C.Mastery) -> str:
     pct = C.percent_matrix(data.scores)
     if pct.empty:
@@ -84,7 +88,12 @@ def _heatmap_section(data: CourseData, mastery: C.Mastery) -> str:
     lev = C.mastery_matrix(data.scores, mastery)
     std = standard()
     labels = [f"{s}\n{std.stage(s).title_cn}" for s in pct.columns]
-    fig = charts.mastery_heatmap(pct, lev, labels)
+    chunks = range(0, len(pct), HEATMAP_ROWS)  # large cohorts: one image per block of rows
+    images = "".join(H.figure_img(
+        charts.mastery_heatmap(pct.iloc[i:i + HEATMAP_ROWS], lev, labels),
+        "学员×阶段掌握程度热图 (mastery heat map)"
+        + (f" {i + 1}–{min(i + HEATMAP_ROWS, len(pct))}" if len(pct) > HEATMAP_ROWS else ""))
+        for i in chunks)
     rows = []
     for s in pct.columns:
         col = lev[s].dropna()
@@ -95,8 +104,8 @@ def _heatmap_section(data: CourseData, mastery: C.Mastery) -> str:
     table = H.table(["阶段 (stage)", "名称 (title)", "学员 (trainees)", "熟练 (proficient)",
                      "基本 (basic)", "尚未 (not yet)", "平均得分率 (mean %)"], rows,
                     numeric=range(2, 7), cls="compact")
-    return H.section("阶段掌握热图 (mastery heat map: trainees × stages)", H.figure_img(
-        fig, "学员×阶段掌握程度热图 (mastery heat map)") + table, anchor="heatmap",
+    return H.section("阶段掌握热图 (mastery heat map: trainees × stages)", images + table,
+                     anchor="heatmap",
         meta=f"阈值 (thresholds)：basic ≥ {mastery.basic:.0%}，proficient ≥ "
              f"{mastery.proficient:.0%}")
 
