@@ -13,8 +13,8 @@ from functools import cache
 from graders.exercise import Exercise
 
 MODULES: tuple[str, ...] = ("m00_orientation", "m13_logistics", "m14_data_analysis",
-                              "m17_fulfilment_settlement", "m20_import_compliance",
-                              "m21_agency_operation")
+                              "m15_b2b_deals", "m17_fulfilment_settlement", "m18_after_sales",
+                              "m20_import_compliance", "m21_agency_operation")
 
 
 @cache
