@@ -163,7 +163,7 @@ class Question:
             def handler(_):
                 out.clear_output()
                 with out:
-                    if fn is self.check:
+                    if fn == self.check:  # bound methods: a new object per access
                         ns = get_ipython().user_ns if get_ipython() else {}
                         self.check(ns.get(ex.answer, Ellipsis))
                     else:
