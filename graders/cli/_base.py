@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -47,4 +48,4 @@ def progress(items: Iterable[T], total: int, desc: str) -> Iterator[T]:
     from tqdm import tqdm
 
     yield from tqdm(items, total=total, desc=desc, disable=None, leave=False,
-                    file=click.get_text_stream("stderr"))
+                    file=sys.stderr)

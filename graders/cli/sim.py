@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def generate_cmd(seed: int, n_orders: int, out: Path, fmt: str, markets: str | N
     from tqdm import tqdm
 
     with tqdm(total=len(STAGES), desc="simulating", disable=None, leave=False,
-              file=click.get_text_stream("stderr")) as bar:
+              file=sys.stderr) as bar:
         try:
             world = generate(n_orders, markets=split_list(markets),
                              platforms=split_list(platforms), start=start, months=months,
