@@ -20,7 +20,8 @@ Prints:
 4. the extra time of the trade-compliance, B2B, finance and back-office stages relative to
    the commerce world alone (target ≤ 50 %).
 
-Run: ``.venv/bin/python benchmarks/bench_sim.py [--rows 100000] [--big 1000000]``.
+Run: ``.venv/bin/python benchmarks/bench_sim.py [--rows 100000] [--big 1000000]
+[--only orders]`` (``--only orders`` prints part 1 alone).
 The 1M-order world runs in a child process so its peak RSS is measured alone.
 """
 
@@ -186,6 +187,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000, help="rows for the naive comparison")
     ap.add_argument("--big", type=int, default=1_000_000, help="orders in the big world")
+    ap.add_argument("--only", choices=["orders"],
+                    help="run one part only: 'orders' = part 1 (orders vs naive Faker loop)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -204,6 +207,8 @@ def main() -> None:
           f"orders, {vec_lines:,} lines; orders stage {vec + side:.3f} s less {side:.3f} s "
           f"for listing_stats, signup dates, labels) → {naive / vec:,.0f}× faster "
           f"(target ≥ 300×)")
+    if a.only == "orders":
+        return
 
     times = []
     for k in range(5):

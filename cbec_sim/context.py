@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,8 @@ class Context:
     rngs: dict[str, np.random.Generator]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     labels: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: derived arrays reused by several stages of this world (see :meth:`cached`)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -38,3 +42,17 @@ class Context:
 
     def rng(self, stage: str) -> np.random.Generator:
         return self.rngs[stage]
+
+    def cached(self, key: tuple, inputs: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per world while ``inputs`` are the same objects.
+
+        ``inputs`` are the tables (or other objects) the value is derived from; a stage that
+        replaces one of them gets a fresh value. Callers must not mutate the result.
+        """
+        hit = self.cache.get(key)
+        if hit is not None and len(hit[0]) == len(inputs) and all(
+                a is b for a, b in zip(hit[0], inputs, strict=True)):
+            return hit[1]
+        value = make()
+        self.cache[key] = (inputs, value)
+        return value

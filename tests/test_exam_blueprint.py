@@ -36,7 +36,8 @@ def test_default_blueprint_validates_against_todays_bank():
     bp = load(DEFAULT)
     summary = validate(bp)
     assert bp.duration_minutes == 120
-    assert set(summary) == {"data_analysis", "logistics", "b2b_trade", "market_platform"}
+    assert set(summary) == {"data_analysis", "logistics", "b2b_trade", "customer_service",
+                            "market_platform"}
     assert abs(sum(u.weight for u in bp.units) - 1) < 1e-9
     assert bp.late.policy in ("reject", "penalise", "accept-with-flag")
 

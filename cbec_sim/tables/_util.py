@@ -31,15 +31,53 @@ def weighted_choice_by_group(rng: np.random.Generator, group_of_draw: np.ndarray
     cw = np.cumsum(w)
     before = np.concatenate([[0.0], cw])[first]  # cumulative weight before each group
     totals = np.add.reduceat(w, first)
-    gi = np.searchsorted(groups, group_of_draw)
-    if (gi >= len(groups)).any() or (groups[np.minimum(gi, len(groups) - 1)]
-                                     != group_of_draw).any():
-        raise ValueError("some draws belong to a group with no items")
+    group_of_draw = np.asarray(group_of_draw)
+    if (group_of_draw.dtype.kind in "iu" and len(groups) and groups[0] == 0
+            and groups[-1] == len(groups) - 1):  # groups 0..G-1: the group is its position
+        gi = group_of_draw
+        if len(gi) and (gi.min() < 0 or gi.max() >= len(groups)):
+            raise ValueError("some draws belong to a group with no items")
+    else:
+        gi = np.searchsorted(groups, group_of_draw)
+        if (gi >= len(groups)).any() or (groups[np.minimum(gi, len(groups) - 1)]
+                                         != group_of_draw).any():
+            raise ValueError("some draws belong to a group with no items")
     u = before[gi] + rng.random(len(group_of_draw)) * totals[gi]
-    pos = np.searchsorted(cw, u, side="right")
+    pos = search_right(cw, u)
     last = np.append(first[1:], len(w)) - 1
     pos = np.clip(pos, first[gi], last[gi])
     return order[pos]
+
+
+def search_right(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(sorted_values, x, side="right")`` for many float needles, faster.
+
+    For a non-decreasing, non-negative, finite ``sorted_values`` and many non-negative
+    needles, a guide table (the first
+    position past each of ``4 × len`` equal steps) gives every needle a start at or before its
+    answer; a few vectorised steps forward finish the search. The result is identical.
+    """
+    cw = np.asarray(sorted_values, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n_c = len(cw)
+    if (len(x) < 8 * n_c or n_c < 16 or not np.isfinite(cw[-1]) or not cw[-1] > 0
+            or not cw[0] >= 0 or not x.min() >= 0 or not np.isfinite(x.max())):
+        return np.searchsorted(cw, x, side="right")
+    k = 4 * n_c
+    scale = k / cw[-1]
+    guide = np.searchsorted(cw, np.arange(k) / scale, side="right")
+    b = np.clip(np.floor(x * scale).astype(np.int64) - 1, 0, k - 1)
+    pos = guide[b]  # ≤ the answer: its step lies at or below the needle
+    padded = np.append(cw, np.inf)
+    todo = np.flatnonzero(padded[pos] <= x)
+    for _ in range(6):
+        if not len(todo):
+            return pos
+        pos[todo] += 1
+        todo = todo[padded[pos[todo]] <= x[todo]]
+    if len(todo):  # crowded steps (many tiny weights): finish by bisection
+        pos[todo] = np.searchsorted(cw, x[todo], side="right")
+    return pos
 
 
 def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: np.ndarray | float,
@@ -89,8 +127,9 @@ def id_array(prefix: str, n: int, start: int = 1, width: int | None = None):
     """Arrow string array of ids ``prefix`` + zero-padded numbers (fast, for big tables)."""
     width = width or max(4, len(str(start + n - 1)))
     pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    chars = np.hstack([np.broadcast_to(pre, (n, len(pre))),
-                       digit_chars(np.arange(start, start + n), width)])
+    chars = np.empty((n, len(pre) + width), dtype=np.uint8)
+    chars[:, :len(pre)] = pre
+    digit_chars(np.arange(start, start + n), width, out=chars[:, len(pre):])
     return fixed_width_str(chars)
 
 
@@ -125,15 +164,20 @@ def fixed_width_str(chars: np.ndarray):
 
     chars = np.ascontiguousarray(chars, dtype=np.uint8)
     n, w = chars.shape
+    if (n + 1) * w < 2**31:  # 32-bit offsets: build the string array directly
+        offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
     offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets),
                                             pa.py_buffer(chars)).cast(pa.string())
 
 
-def digit_chars(nums: np.ndarray, width: int) -> np.ndarray:
-    """Zero-padded decimal digits of non-negative integers as a ``(n, width)`` uint8 matrix."""
+def digit_chars(nums: np.ndarray, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Zero-padded decimal digits of non-negative integers as a ``(n, width)`` uint8 matrix
+    (written into ``out`` when given, e.g. a column slice of a wider matrix)."""
     x = np.asarray(nums, dtype=np.int64)
-    out = np.empty((len(x), width), dtype=np.uint8)
+    if out is None:
+        out = np.empty((len(x), width), dtype=np.uint8)
     for k in range(width - 1, -1, -1):
         out[:, k] = 48 + x % 10
         x = x // 10
@@ -239,5 +283,34 @@ def noon_utc_offsets(start: pd.Timestamp, tz: str, n_days: int) -> np.ndarray:
     loc = days.tz_localize(tz)
     out = np.array((loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None))
                    .as_unit("ns").asi8, dtype=np.int64)
+    out.flags.writeable = False
+    return out
+
+
+#: marks an hour in :func:`local_hour_offsets` whose clock times need one-by-one conversion
+IRREGULAR_HOUR = np.iinfo(np.int64).min
+
+
+@functools.cache
+def local_hour_offsets(start: pd.Timestamp, tz: str, n_days: int) -> np.ndarray:
+    """UTC offset (ns) of ``tz`` for every local clock hour of ``n_days`` days from ``start``.
+
+    ``local − offset`` is what ``tz_localize(tz, ambiguous=True, nonexistent="shift_forward")``
+    gives for any local time in an hour whose first and last second exist and share one
+    offset (ambiguous times resolved as summer time, so a repeated hour is regular too).
+    Hours with a clock change inside (a skipped hour) are :data:`IRREGULAR_HOUR`: convert
+    those times one by one. Cached and read-only.
+    """
+    h_ns = 3_600 * 10**9
+    first = np.asarray(pd.date_range(start, periods=n_days, freq="D").as_unit("ns").asi8)
+    hours = (first[:, None] + np.arange(24) * h_ns).ravel()
+    out = np.empty(len(hours), dtype=np.int64)
+    offs = []
+    for edge in (hours, hours + h_ns - 10**9):  # first and last whole second of the hour
+        loc = pd.DatetimeIndex(edge.astype("M8[ns]")).tz_localize(
+            tz, ambiguous=np.ones(len(edge), bool), nonexistent="NaT")
+        utc = loc.asi8
+        offs.append(np.where(loc.isna(), IRREGULAR_HOUR, edge - utc))
+    out[:] = np.where(offs[0] == offs[1], offs[0], IRREGULAR_HOUR)
     out.flags.writeable = False
     return out

@@ -15,9 +15,11 @@ from cbec_sim.context import Context
 from cbec_sim.rules import promotion_discount, round_cents, to_cents
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
+    IRREGULAR_HOUR,
     NS_PER_DAY,
     categorical,
     id_array,
+    local_hour_offsets,
     take,
     weighted_choice_by_group,
 )
@@ -154,15 +156,28 @@ def _order_days(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
 ONE_TIME_SHARE = 0.7
 
 
+def _group_rows(code: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by ``code`` (ascending, rows in order within a code) and the group
+    edges: rows of code ``k`` are ``rows[edges[k - lo]:edges[k - lo + 1]]`` for ``lo`` ≤ k ≤
+    ``hi``. Equals ``np.flatnonzero(code == k)`` per code, in one stable sort."""
+    small = code.astype(np.int16) if lo >= -2**15 and hi < 2**15 else code
+    rows = np.argsort(small, kind="stable")
+    return rows, np.searchsorted(code[rows], np.arange(lo, hi + 2))
+
+
 def _assign_customers(rng: np.random.Generator, order_mk: np.ndarray,
                       cust_mk: np.ndarray) -> np.ndarray:
     """Customer index per order: per market, draw each buyer's order count (1 for most,
     heavy-tailed for the loyal rest) until the market's orders are used up, then deal the
     orders out at random. Customers left over never buy in the period."""
     out = np.empty(len(order_mk), dtype=np.int64)
+    lo_k = int(min(order_mk.min(), cust_mk.min(initial=order_mk.min())))
+    hi_k = int(max(order_mk.max(), cust_mk.max(initial=order_mk.max())))
+    o_by, o_edges = _group_rows(order_mk, lo_k, hi_k)  # each market's rows in row order
+    c_by, c_edges = _group_rows(cust_mk, lo_k, hi_k)
     for k in np.unique(order_mk):
-        rows = np.flatnonzero(order_mk == k)
-        pool = rng.permutation(np.flatnonzero(cust_mk == k))
+        rows = o_by[o_edges[k - lo_k]:o_edges[k - lo_k + 1]]
+        pool = rng.permutation(c_by[c_edges[k - lo_k]:c_edges[k - lo_k + 1]])
         n = len(rows)
         counts = np.where(rng.random(len(pool)) < ONE_TIME_SHARE, 1,
                           2 + np.floor(rng.lognormal(0.0, 1.0, len(pool))).astype(np.int64))
@@ -175,15 +190,17 @@ def _assign_customers(rng: np.random.Generator, order_mk: np.ndarray,
     return out
 
 
-def _fallback_attribution(n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Used only while the marketing stage is not available."""
-    none = np.full(n, None, dtype=object)
-    return pd.DataFrame({
-        "channel": np.asarray(CHANNELS)[rng.choice(7, n, p=[.4, .2, .1, .05, .05, .15, .05])],
-        "device": np.where(rng.random(n) < 0.7, "mobile", "pc"),
-        "promotion_id": none, "coupon_code": none, "campaign_id": none, "keyword_id": none,
-        "live_session_id": none, "post_id": none,
-    })
+def _fx_matrix(fx: pd.DataFrame, currencies: list[str], start_ns: int,
+               n_days: int) -> np.ndarray:
+    """(currency × day of the period) CNY rates from the long ``fx_rates`` table (NaN where
+    a rate is missing), like pivoting it and reindexing to ``currencies`` × period days."""
+    t = fx["date"].to_numpy().astype("datetime64[ns]").astype(np.int64) - start_ns
+    day, at_midnight = t // NS_PER_DAY, t % NS_PER_DAY == 0
+    cur = _codes(fx["currency"], currencies)
+    ok = (cur >= 0) & at_midnight & (day >= 0) & (day < n_days)
+    mat = np.full((len(currencies), n_days), np.nan)
+    mat[cur[ok], day[ok]] = fx["cny_per_unit"].to_numpy(float)[ok]
+    return mat
 
 
 def _allocate_cents(total_cents: np.ndarray, weights: np.ndarray, group: np.ndarray,
@@ -195,11 +212,25 @@ def _allocate_cents(total_cents: np.ndarray, weights: np.ndarray, group: np.ndar
     base = np.floor(exact).astype(np.int64)
     left = total_cents - np.bincount(group, weights=base, minlength=n_groups).astype(np.int64)
     frac = exact - base
-    order = np.lexsort((-frac, group))  # within group, largest remainder first
-    g_sorted = group[order]
-    first = np.searchsorted(g_sorted, np.arange(n_groups))
-    rank = np.arange(len(order)) - first[g_sorted]
     bump = np.zeros(len(group), dtype=np.int64)
+    todo = np.flatnonzero(left[group] > 0)  # only groups with cents left to hand out
+    if not len(todo):
+        return base
+    g, f = group[todo], frac[todo]
+    size = np.bincount(g).max()
+    if size <= 16 and (np.diff(g) >= 0).all():  # small contiguous groups (order lines)
+        # rank within group = rows of the group with a larger remainder, or an equal one
+        # earlier (what a stable sort by descending remainder gives), by shifted compares
+        rank = np.zeros(len(todo), dtype=np.int64)
+        for d in range(1, size):
+            same = g[d:] == g[:-d]
+            rank[d:] += same & (f[:-d] >= f[d:])  # earlier row ranks first on ties
+            rank[:-d] += same & (f[d:] > f[:-d])
+        bump[todo] = (rank < left[g]).astype(np.int64)
+        return base + bump
+    order = todo[np.lexsort((-f, g))]  # largest remainder first
+    g_sorted = group[order]
+    rank = np.arange(len(order)) - np.searchsorted(g_sorted, g_sorted)
     bump[order] = (rank < left[g_sorted]).astype(np.int64)
     return base + bump
 
@@ -223,13 +254,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     sec = (rng.choice(24, n, p=HOURLY / HOURLY.sum()) * 3600
            + rng.integers(0, 3600, n)).astype(np.int64)
     local_ns = days.asi8[d_idx] + sec * 10**9
-    created_ns = np.empty(n, dtype=np.int64)
-    for k, m in enumerate(markets):  # exact local → UTC per market (DST-aware)
-        sel = np.flatnonzero(mk == k)
-        loc = pd.DatetimeIndex(local_ns[sel].astype("M8[ns]")).tz_localize(
-            cat.markets.loc[m, "tz"], ambiguous=np.ones(len(sel), bool),
-            nonexistent="shift_forward")
-        created_ns[sel] = loc.asi8
+    # exact local → UTC per market (DST-aware): a table of offsets per local clock hour,
+    # one-by-one conversion for the few times in an hour with a clock change
+    off = np.vstack([local_hour_offsets(ctx.start, cat.markets.loc[m, "tz"], len(days))
+                     for m in markets])[mk, d_idx * 24 + sec // 3600]
+    created_ns = local_ns - off
+    for r in np.flatnonzero(off == IRREGULAR_HOUR):
+        created_ns[r] = pd.DatetimeIndex(local_ns[r:r + 1].astype("M8[ns]")).tz_localize(
+            cat.markets.loc[markets[mk[r]], "tz"], ambiguous=np.ones(1, bool),
+            nonexistent="shift_forward").asi8[0]
     order = np.argsort(created_ns, kind="stable")  # ids in time order
     s_idx, d_idx, mk, created_ns = (a[order] for a in (s_idx, d_idx, mk, created_ns))
 
@@ -266,16 +299,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     pop = live["popularity"].to_numpy()
     li = weighted_choice_by_group(rng, s_idx[lo], l_store, pop)
     listed = live["listed_date"].to_numpy().astype("datetime64[ns]").astype(np.int64)
+    line_day = days.asi8[d_idx[lo]]  # order day of each line (ns)
     for _ in range(3):  # redraw lines for listings not yet live that day
-        bad = listed[li] > days.asi8[d_idx[lo]]
+        bad = listed[li] > line_day
         if not bad.any():
             break
         li[bad] = weighted_choice_by_group(rng, s_idx[lo[bad]], l_store, pop)
-    keep = listed[li] <= days.asi8[d_idx[lo]]
+    keep = listed[li] <= line_day
     key = lo.astype(np.int64) * len(live) + li
     for j in range(1, 8):  # drop repeats of a listing within an order (lines contiguous)
         keep[j:] &= key[j:] != key[:-j]
-    lo, li = lo[keep], li[keep]
+    lo, li, line_day = lo[keep], li[keep], line_day[keep]
     has_line = np.bincount(lo, minlength=n) > 0  # drop orders that lost every line (rare)
     lo = (np.cumsum(has_line) - 1)[lo]
     s_idx, d_idx, mk, created_ns, ci, burst = (
@@ -289,8 +323,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     cand = np.flatnonzero(np.bincount(li, minlength=len(live)))  # = np.unique(li)
     err_l = rng.choice(cand, min(max(1, len(cand) // 150), len(cand)), replace=False)
     err_start = days[max(0, len(days) - int(rng.integers(10, 45)))]
-    err_line = np.isin(li, err_l) & (days.asi8[d_idx[lo]] >= err_start.value)
-    price = np.where(err_line, round_cents(price / 10), price)
+    is_err = np.zeros(len(live), dtype=bool)
+    is_err[err_l] = True
+    err_line = is_err[li] & (line_day >= err_start.value)
+    price[err_line] = round_cents(price[err_line] / 10)  # (price is a fresh gather)
     labels.append(anomaly_rows(
         "price_error", "listings", live["listing_id"].to_numpy()[err_l],
         store_id=live["store_id"].to_numpy()[err_l], start=err_start, end=ctx.end,
@@ -309,46 +345,34 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     is_repeat = created_ns > first_by_c[ci]
     created = pd.Series(pd.to_datetime(created_ns.view("M8[ns]"), utc=True))
     platform_ids = take(b2c["platform_id"], s_idx)
-    frame = pd.DataFrame({  # store as a categorical: attribute maps it without string hashing
-        "store_id": categorical(s_idx, b2c["store_id"]), "market": market,
-        "platform_id": platform_ids, "created_at": created,
-        "local_date": days[d_idx], "customer_id": cust_ids, "is_repeat": is_repeat,
-    })
     from cbec_sim.tables import marketing
 
-    try:
-        attr = marketing.attribute(ctx, frame)
-    except NotImplementedError:
-        attr = _fallback_attribution(n, rng)
+    # channel, device and marketing ids as row positions (no string round trip)
+    st_pos = marketing.store_positions(ctx, b2c["store_id"])
+    attr = marketing.attribute_codes(ctx, st_pos[s_idx], created_ns, is_repeat)
     promos = ctx.tables.get("promotions")
-    if promos is not None and len(promos) and attr["promotion_id"].notna().any():
-        has_p = np.flatnonzero(attr["promotion_id"].notna().to_numpy())
-        pi = np.full(n, -1)
-        pi[has_p] = pd.Index(promos["promotion_id"]).get_indexer(attr["promotion_id"].iloc[has_p])
-        ok = pi >= 0
-        disc = np.zeros(n)
-        pk = pi[ok]
+    disc = np.zeros(n)
+    promo_i = attr["promo"]
+    if promos is not None and len(promos) and (promo_i >= 0).any():
+        ok = promo_i >= 0
+        pk = promo_i[ok]
         disc[ok] = promotion_discount(subtotal[ok],
                                       promos["promo_type"].astype(object).to_numpy()[pk],
                                       promos["discount_pct"].to_numpy(float)[pk],
                                       promos["threshold_amount"].to_numpy(float)[pk],
                                       promos["amount_off"].to_numpy(float)[pk])
-        keep_p = np.where(disc > 0, np.arange(n), -1)  # no discount: no promotion recorded
-        for c in ("promotion_id", "coupon_code"):
-            attr[c] = take(attr[c], keep_p)
-    else:
-        disc = np.zeros(n)
+        attr["promo"] = np.where(disc > 0, promo_i, -1)  # no discount: no promotion recorded
+    attr = marketing.attribute_columns(ctx, attr)
     store_cur = b2c["currency"].astype(str).to_numpy()
     currencies = sorted(set(store_cur))
     cur_code = _codes(store_cur, currencies)[s_idx]
     whole = np.isin(currencies, ["JPY", "KRW", "IDR", "VND", "NGN", "KES"])[cur_code]
-    ship_fee = np.where(~whole & (subtotal < 25.0) & (rng.random(n) < 0.35),
-                        round_cents(subtotal * 0.08 + 1.99), 0.0)
+    charged = ~whole & (subtotal < 25.0) & (rng.random(n) < 0.35)
+    ship_fee = np.zeros(n)
+    ship_fee[charged] = round_cents(subtotal[charged] * 0.08 + 1.99)
     total = round_cents(subtotal - disc + ship_fee)
     fx = ctx.tables["fx_rates"]
-    fx_mat = (fx.assign(currency=fx["currency"].astype(str))
-                .pivot(index="currency", columns="date", values="cny_per_unit")
-                .reindex(index=currencies, columns=days).to_numpy())
+    fx_mat = _fx_matrix(fx, currencies, ctx.start.value, len(days))
     rate = fx_mat[cur_code, d_idx]
 
     # 6. payment, cancellation, fraud signals
@@ -363,14 +387,15 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     ip = np.where(noise < 0.02, rng.integers(0, len(world_codes), n), ip)
     billing = np.where(noise > 0.995, rng.integers(0, len(world_codes), n), billing)
     # planted: geo mismatch on high-value orders; card testing with many attempts
-    hi = np.flatnonzero(total > np.quantile(total, 0.9))
+    q20, q90 = np.quantile(total, [0.2, 0.9])  # one partition for both cut-offs
+    hi = np.flatnonzero(total > q90)
     geo = rng.choice(hi, min(len(hi), max(1, n // 2500)), replace=False)
     far = np.asarray(_codes(["NG", "RU", "VN", "BR", "KE"], world_codes))
     far_pick = far[rng.integers(0, len(far), len(geo))]
     far_pick = np.where(far_pick == mk[geo], far[-1] if far[-1] != mk[geo][0] else far[0],
                         far_pick)
     billing[geo], ip[geo] = far_pick, far_pick
-    low = np.flatnonzero(total < np.quantile(total, 0.2))
+    low = np.flatnonzero(total < q20)
     ct = rng.choice(low, min(len(low), max(1, n // 3000)), replace=False)
     attempts[ct] = rng.integers(4, 9, len(ct))
     sid_np = b2c["store_id"].to_numpy()
@@ -412,12 +437,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "payment_method": categorical(pm, PAYMENT_METHODS), "payment_attempts": attempts,
         "billing_country": categorical(billing, world_codes),
         "ip_country": categorical(ip, world_codes),
-    })
-    for c in ("promotion_id", "coupon_code", "channel", "device", "campaign_id", "keyword_id",
-              "live_session_id", "post_id"):
-        orders[c] = attr[c].array
-    orders["n_items"] = np.bincount(lo, weights=qty, minlength=n).astype(np.int64)
-    orders["is_repeat"] = is_repeat
+        **attr,
+        "n_items": np.bincount(lo, weights=qty, minlength=n).astype(np.int64),
+        "is_repeat": is_repeat,
+    }, copy=False)
 
     # order lines with pro-rata discount allocation (exact to the cent)
     disc_c = to_cents(disc)
@@ -429,13 +452,14 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         remap[sub_o] = np.arange(len(sub_o))
         ld_c[has] = _allocate_cents(disc_c[sub_o], line_cents[has].astype(float),
                                     remap[lo[has]], len(sub_o))
-    first_line = np.searchsorted(lo, np.arange(n))
+    per_order = np.bincount(lo, minlength=n)  # lines are grouped by order, in order
+    first_line = np.cumsum(per_order) - per_order
     lines = pd.DataFrame({
         "order_id": take(oid, lo), "line_no": np.arange(len(lo)) - first_line[lo] + 1,
         "listing_id": take(live["listing_id"], li), "product_id": take(live["product_id"], li),
         "quantity": qty, "unit_price": price, "line_amount": line_amount,
         "line_discount": ld_c / 100.0, "line_net": (line_cents - ld_c) / 100.0,
-    })
+    }, copy=False)
 
     cust = _signup(ctx, rng, customers, ci, first_by_c)
     stats = _listing_stats(ctx, rng, listings, live, li, lo, d_idx, cancelled, qty,
