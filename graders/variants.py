@@ -116,30 +116,33 @@ def id_problem(trainee_id: str) -> str | None:
     return None
 
 
-def read_roster(path: str | os.PathLike) -> list[Trainee]:
+def read_roster(path: str | os.PathLike, *, what: str = "roster",
+                who: str = "trainee") -> list[Trainee]:
     """Read a roster CSV: a header row with ``id`` (or ``student_id``) and optionally
-    ``first_name``, ``last_name``, ``email``; UTF-8 with or without BOM."""
+    ``first_name``, ``last_name``, ``email``; UTF-8 with or without BOM. ``what`` and ``who``
+    name the file and the people in error messages (e.g. ``"candidates file"``,
+    ``"candidate"``)."""
     p = Path(path)
     if not p.is_file():
-        raise VariantError(f"roster {p}: file does not exist; give a CSV with a header row "
+        raise VariantError(f"{what} {p}: file does not exist; give a CSV with a header row "
                            "and an 'id' column")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise VariantError(f"roster {p}: not UTF-8 (byte {exc.start}); save it as UTF-8 CSV") \
+        raise VariantError(f"{what} {p}: not UTF-8 (byte {exc.start}); save it as UTF-8 CSV") \
             from None
     rows = list(csv.reader(text.splitlines()))
     lines = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not lines:
-        raise VariantError(f"roster {p}: the file is empty; add a header row 'id' and one "
-                           "trainee id per line")
+        raise VariantError(f"{what} {p}: the file is empty; add a header row 'id' and one "
+                           f"{who} id per line")
     header_line, header = lines[0]
     cols = [h.strip().lower() for h in header]
     key = "id" if "id" in cols else "student_id" if "student_id" in cols else None
     if key is None:
-        raise VariantError(f"roster {p}, line {header_line}: no 'id' column in the header "
+        raise VariantError(f"{what} {p}, line {header_line}: no 'id' column in the header "
                            f"({', '.join(h.strip() for h in header) or 'empty'}); name the "
-                           "column of trainee ids 'id'")
+                           f"column of {who} ids 'id'")
     idx = {c: i for i, c in enumerate(cols)}
     out: list[Trainee] = []
     seen: dict[str, int] = {}
@@ -154,16 +157,16 @@ def read_roster(path: str | os.PathLike) -> list[Trainee]:
         tid = raw.strip()
         problem = id_problem(tid) if tid else "is blank"
         if problem:
-            raise VariantError(f"roster {p}, line {line}, field '{key}': trainee id "
+            raise VariantError(f"{what} {p}, line {line}, field '{key}': {who} id "
                                f"{raw!r} {problem}; use letters, digits, '-', '_' or '.'")
         if tid in seen:
-            raise VariantError(f"roster {p}, line {line}, field '{key}': duplicate trainee id "
+            raise VariantError(f"{what} {p}, line {line}, field '{key}': duplicate {who} id "
                                f"{tid!r} (first on line {seen[tid]}); ids must be unique")
         seen[tid] = line
         out.append(Trainee(tid, get("first_name"), get("last_name"), get("email")))
     if not out:
-        raise VariantError(f"roster {p}: the roster lists no trainees; add one trainee id per "
-                           "line under the header")
+        raise VariantError(f"{what} {p}: it lists no {who}s; add one {who} id per line "
+                           "under the header")
     return out
 
 

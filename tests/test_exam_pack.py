@@ -173,7 +173,7 @@ def test_build_refuses_a_used_folder_and_bad_candidates(built, tmp_path):
         build(bp, candidates_csv(tmp_path, ["x"]), exam, course=course)
     bad = tmp_path / "bad.csv"
     bad.write_text("id\nok\nok\n", encoding="utf-8")
-    with pytest.raises(ExamError, match=r"candidates file .*duplicate trainee id 'ok'"):
+    with pytest.raises(ExamError, match=r"candidates file .*duplicate candidate id 'ok'"):
         build(bp, bad, tmp_path / "new", course=course)
 
 

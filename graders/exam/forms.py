@@ -162,9 +162,9 @@ def _candidates(path: Path) -> list[Any]:
     from graders.variants import VariantError, read_roster
 
     try:
-        return read_roster(path)
+        return read_roster(path, what="candidates file", who="candidate")
     except VariantError as exc:
-        raise ExamError(str(exc).replace("roster ", "candidates file ", 1)) from None
+        raise ExamError(str(exc)) from None
 
 
 def _check_out(out: Path, course: Path) -> None:
