@@ -67,7 +67,9 @@ from graders.release import (
     _no_progress,
     check_assignment,
     generate_assignment,
+    read_variants,
     run_jobs,
+    verified_dataset,
     write_world,
 )
 from graders.variants import (
@@ -366,10 +368,18 @@ def _run_checks(world, checks: list[list[str | None]]) -> list[bool]:
 
 
 def _cohort_trainee(job: dict[str, Any]) -> dict[str, Any]:
-    """Worker: write the trainee's world to ``dest`` and check their answers on it."""
+    """Worker: write the trainee's world to ``dest`` (a copy of the dataset released to them,
+    when ``released`` names one that still matches its recorded fingerprint; else generated
+    from the seed) and check their answers on it."""
     import cbec_sim
 
-    fp, version = write_world(job["seed"], job["n_orders"], Path(job["dest"]))
+    rel = job.get("released") or {}
+    src = verified_dataset(rel.get("dataset"), rel.get("fingerprint", ""))
+    if src is not None:
+        shutil.copytree(src, job["dest"])
+        fp, version = rel["fingerprint"], rel.get("cbec_sim_version", "")
+    else:
+        fp, version = write_world(job["seed"], job["n_orders"], Path(job["dest"]))
     world = cbec_sim.load(job["dest"])
     return {"trainee": job["trainee"], "fingerprint": fp, "n_orders": job["n_orders"],
             "cbec_sim_version": version, "passes": _run_checks(world, job["checks"])}
@@ -402,7 +412,10 @@ def simulate(course: str | os.PathLike, assignment: str, n: int, out: str | os.P
     """Write submissions of ``n`` synthetic trainees for ``assignment`` into ``out``.
 
     ``variants``: give every trainee their own ``data/`` derived from the course secret
-    (default: when the course has a secret, as ``cbec course release`` does)."""
+    (default: when the course has a secret, as ``cbec course release`` does). Trainees the
+    assignment was already released to get a copy of their released dataset (after its hash
+    check) and the existing nbgrader release is reused, so simulating after a release does not
+    build anything twice."""
     course, out = Path(course).resolve(), Path(out)
     if n < 1:
         raise VariantError(f"--n {n}: give at least one trainee")
@@ -448,8 +461,13 @@ def simulate(course: str | os.PathLike, assignment: str, n: int, out: str | os.P
     if variants:
         assert secret is not None
         n_orders = world_orders(course, assignment)
+        # trainees already released with a roster: reuse their dataset (hash-checked in the
+        # worker), as `cbec grade` does, instead of generating the same world again
+        released = {t: r for t, r in read_variants(course, assignment).items()
+                    if r.get("n_orders") == str(n_orders)}
         jobs = [{"trainee": tp.student, "seed": derive_seed(secret, tp.student, assignment),
                  "n_orders": n_orders, "checks": _checks(tp),
+                 "released": released.get(tp.student),
                  "dest": str(staging / tp.student / assignment / DATA_DIR)} for tp in plans]
         records = run_jobs(_cohort_trainee, jobs, workers=workers, progress=progress,
                            desc=f"trainee datasets ({assignment})")

@@ -50,7 +50,7 @@ def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,
     from graders.course_check import check_course
     from graders.grading.batch import grade_assignment
     from graders.nbg import gradebook_scores
-    from graders.variants import ensure_secret
+    from graders.variants import Trainee, ensure_secret, write_roster
 
     course = copy_course(out / "course")
     t = time.perf_counter()
@@ -63,10 +63,15 @@ def run_course_part(out: Path, *, trainees: int = 4, seed: int = 0,
 
     ensure_secret(course)
     t = time.perf_counter()
+    # release first (nbgrader release + one dataset per trainee); the cohort simulator then
+    # reuses both instead of building them again
+    roster = out / "roster.csv"
+    write_roster(roster, [Trainee(s, "模拟", f"学员{s[4:]}")
+                          for s in cohort.student_ids(trainees)])
+    rel = release.release(course, ASSIGNMENT, roster, out / "release")
     sim = cohort.simulate(course, ASSIGNMENT, trainees, out / "cohort", seed=seed,
                           variants=True)
-    rel = release.release(course, ASSIGNMENT, sim.roster, out / "release")
-    echo(f"  cohort + release: {trainees} simulated trainees, each with a personal dataset "
+    echo(f"  release + cohort: {trainees} simulated trainees, each with a personal dataset "
          f"({time.perf_counter() - t:.1f} s)")
 
     shutil.copytree(sim.out / "submitted", course / "submitted")

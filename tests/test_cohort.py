@@ -111,6 +111,29 @@ def test_simulate_is_deterministic_and_writes_nothing_into_the_course(tmp_path, 
     assert tree_bytes(tmp_path / "a") != a
 
 
+@pytest.mark.xdist_group("kernels")
+def test_simulate_after_a_release_reuses_the_released_datasets(tmp_path, monkeypatch):
+    monkeypatch.setenv(V.SECRET_ENV, "cd" * 32)
+    course = make_course(tmp_path, orders=800)
+    ids = C.student_ids(3)
+    roster = tmp_path / "roster.csv"
+    V.write_roster(roster, [V.Trainee(t, None, None, None) for t in ids])
+    released = rel.release(course, ASSIGNMENT, roster, tmp_path / "rel", workers=1)
+    record = rel.read_variants(course, ASSIGNMENT)
+    tampered = released.out / ids[1] / "data" / "orders.parquet"
+    tampered.write_bytes(tampered.read_bytes()[:-10])  # an edited copy must not be reused
+    calls = []
+    real = C.write_world
+    monkeypatch.setattr(C, "write_world", lambda *a: calls.append(a) or real(*a))
+    sim = C.simulate(course, ASSIGNMENT, 3, tmp_path / "cohort", workers=1)
+    assert sim.variants
+    assert len(calls) == 1  # only the tampered trainee's world is generated again
+    for t in ids:
+        data = sim.out / "submitted" / t / ASSIGNMENT / "data"
+        assert rel.fingerprint(data) == record[t]["fingerprint"]
+        assert rel.verified_dataset(data, record[t]["fingerprint"]) == data
+
+
 def test_cohort_cli_errors_are_one_line(tmp_path):
     course = make_course(tmp_path)
     c = str(course)
