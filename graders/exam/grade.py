@@ -22,7 +22,6 @@ reduced by the penalty percent; ``accept-with-flag`` → scored normally, flagge
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -107,38 +106,10 @@ def candidate_world(manifest: dict[str, Any], cid: str, secret: str, dest: Path)
 
 def _item_score(it: dict[str, Any], run: Any, world: Any) -> Any:
     from graders import exercises
-    from graders.grading import capture as C
-    from graders.grading.results import ItemScore
+    from graders.grading.score import score_answer
 
-    ex = exercises.get(it["exercise"])
-    pts = float(it["points"])
-    var = f"`{ex.answer}`"
-    answer = run.answers.get(ex.answer, C.MISSING)
-
-    def item(points: float, status: str, msg: str, mistake: str | None = None) -> ItemScore:
-        return ItemScore("exam", it["q"], "cbec", pts, points, status, msg, exercise=ex.id,
-                         mistake=mistake)
-
-    if isinstance(answer, C.Missing):
-        if not run.ok:
-            return item(0.0, "error", f"no answer {var}: {run.diagnosis}")
-        return item(0.0, "unanswered", f"{var} is not defined after running the notebook "
-                                       f"(运行后没有找到答案变量 {ex.answer})")
-    if isinstance(answer, C.Unsupported):
-        return item(0.0, "type", f"{var} could not be read as plain data ({answer.what}) "
-                                 "(答案类型无法评分)")
-    r = ex.evaluate(answer, world)
-    return item(pts if r.correct else 0.0, r.status, r.message, r.mistake)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("cbec-course-kit", "pandas", "numpy"):
-        with contextlib.suppress(PackageNotFoundError):
-            out[pkg] = version(pkg)
-    return out
+    return score_answer(exercises.get(it["exercise"]), it["q"], float(it["points"]), run,
+                        world, name="exam")
 
 
 def _now() -> str:
@@ -149,6 +120,7 @@ def grade_candidate(exam_dir: Path, manifest: dict[str, Any], cid: str, secret: 
                     timeout: float, hide: list[Path]) -> Any:
     """The :class:`~graders.grading.results.NotebookGrade` of one candidate."""
     from graders.grading import run_notebook
+    from graders.grading.batch import versions
     from graders.grading.results import ItemScore, NotebookGrade
 
     rec = manifest["candidates"][cid]
@@ -156,7 +128,7 @@ def grade_candidate(exam_dir: Path, manifest: dict[str, Any], cid: str, secret: 
     policy = manifest["blueprint"]["late"]["policy"]
     g = NotebookGrade(student=cid, assignment=f"exam-{manifest['exam']}-{manifest['session']}",
                       notebook="exam", status="ok", dataset_hash=rec.get("fingerprint", ""),
-                      started=_now(), versions=_versions())
+                      started=_now(), versions=versions())
     status = rcpt.get("status") if rcpt else "missing"
 
     def zero(run_status: str, diag: str) -> NotebookGrade:

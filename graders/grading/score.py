@@ -144,6 +144,15 @@ def _score_cbec(cell: NotebookNode, gid: str, pts: float, run: RunResult | None,
     except KeyError:
         return ItemScore(name, gid, "cbec", pts, 0.0, "error",
                          f"unknown exercise {ex_id} (评分定义缺失，请联系讲师)", exercise=ex_id)
+    return score_answer(ex, gid, pts, run, world, name=name, cache=cache)
+
+
+def score_answer(ex: Any, gid: str, pts: float, run: RunResult | None, world: Any, *,
+                 name: str, cache: dict | None = None) -> ItemScore:
+    """Score exercise ``ex``'s captured answer from ``run`` against ``world`` (out of the
+    trainee's process): missing, unreadable and raising answers get a diagnosis, the rest is
+    judged by :meth:`Exercise.evaluate`. ``cache`` keeps expected values per exercise."""
+    ex_id = ex.id
     answer = run.answers.get(ex.answer, _capture.MISSING) if run is not None \
         else _capture.MISSING
     var = f"`{ex.answer}`"

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from graders.analytics import scores as S
 
@@ -80,15 +79,15 @@ def _audit_records(course: Path, db_url: str, assignments: list[str]
 
 
 def unit_titles(course: Path) -> dict[str, tuple[str, str]]:
-    """Competency unit id → (title_cn, title_en) from the course's curriculum.yaml."""
-    from graders.curriculum import CURRICULUM_FILE
+    """Competency unit id → (title_cn, title_en) from the course's curriculum.yaml (the kit's
+    own when the course has none; empty when it cannot be read)."""
+    from graders.variants import VariantError, curriculum
 
-    path = Path(course) / CURRICULUM_FILE
-    if not path.is_file():
-        path = Path(__file__).resolve().parents[2] / "course" / CURRICULUM_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        data = curriculum(Path(course))
+        if data is None:
+            data = curriculum(Path(__file__).resolve().parents[2] / "course") or {}
+    except (OSError, VariantError):
         return {}
     return {str(u.get("id")): (str(u.get("title_cn", "")), str(u.get("title_en", "")))
             for u in data.get("competency_units") or [] if isinstance(u, dict)}
