@@ -459,6 +459,44 @@ def _season(ctx: Context, markets) -> dict[str, np.ndarray]:
     return out
 
 
+def _days_from_start(ctx: Context, dates) -> np.ndarray:
+    """Whole days from ``ctx.start`` to each of ``dates`` (int64), like
+    ``(pd.to_datetime(dates) - ctx.start).dt.days``; naive midnight dates skip pandas."""
+    a = np.asarray(dates)
+    if a.dtype.kind == "M" and len(a) and not np.isnat(a).any():
+        day = a.astype("datetime64[D]")
+        if (day == a).all():  # midnight: whole days, nothing to floor
+            return (day - ctx.start.to_datetime64().astype("datetime64[D]")).astype(np.int64)
+    return (pd.to_datetime(pd.Series(dates)) - ctx.start).dt.days.to_numpy()
+
+
+def _drop_windows(ctx: Context, st: pd.DataFrame) -> list[tuple[int, int, np.ndarray]]:
+    """Planted traffic drops as (first day, last day, rows of ``st`` of the store)."""
+    lab = _labels(ctx, "traffic_drop")
+    if not len(lab):
+        return []
+    first = _days_from_start(ctx, lab["start"].to_numpy())
+    last = _days_from_start(ctx, lab["end"].to_numpy())
+    sid = st["store_id"].to_numpy()
+    return [(int(a), int(b), np.flatnonzero(sid == store))
+            for a, b, store in zip(first, last, lab["store_id"].to_numpy(), strict=True)]
+
+
+def _promo_cells(ctx: Context, st: pd.DataFrame, promos: pd.DataFrame):
+    """Each promotion's store row and clipped first/last day, and its (row, day) cells:
+    ``(store_pos, first, last, cell_row, cell_day)``; computed once per world."""
+    def make():
+        n_days = ctx.n_days
+        pos = _codes(promos["store_id"], st["store_id"])
+        a = np.clip(_days_from_start(ctx, promos["start_date"].to_numpy()), 0, n_days - 1)
+        b = np.clip(_days_from_start(ctx, promos["end_date"].to_numpy()), 0, n_days - 1)
+        length = np.maximum(b - a + 1, 0)
+        row = np.repeat(np.arange(len(promos)), length)
+        day = a[row] + np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
+        return pos, a, b, row, day
+    return ctx.cached(("marketing.promo_cells",), (promos, ctx.tables["stores"]), make)
+
+
 def _day_dates(ctx: Context, day: np.ndarray) -> np.ndarray:
     return (ctx.start.to_datetime64() + day.astype("timedelta64[D]")).astype(
         "datetime64[ns]")
@@ -659,14 +697,9 @@ def _promo_matrices(ctx: Context, st: pd.DataFrame, promos: pd.DataFrame):
     mats = [np.full((len(st), n_days + 2), -1, dtype=np.int64) for _ in range(2)]
     if promos is None or not len(promos):
         return mats
-    pos = pd.Index(st["store_id"]).get_indexer(promos["store_id"].astype(str))
-    a = ((pd.to_datetime(promos["start_date"]) - ctx.start).dt.days.to_numpy())
-    b = ((pd.to_datetime(promos["end_date"]) - ctx.start).dt.days.to_numpy())
-    a, b = np.clip(a, 0, n_days - 1), np.clip(b, 0, n_days - 1)
-    amount = promos["promo_type"].astype(str).isin(["coupon", "spend_threshold"]).to_numpy()
-    length = np.maximum(b - a + 1, 0)
-    row = np.repeat(np.arange(len(promos)), length)
-    day = a[row] + np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
+    pos, _, _, row, day = _promo_cells(ctx, st, promos)
+    amount = np.isin(_codes(promos["promo_type"], PROMO_TYPES),
+                     [PROMO_TYPES.index("coupon"), PROMO_TYPES.index("spend_threshold")])
     for track in (0, 1):
         sel = amount[row] == bool(track)
         mats[track][pos[row[sel]], day[sel] + 1] = row[sel]  # column 0 / n+1: out of range
@@ -1059,26 +1092,18 @@ def demand_lift(ctx: Context, store_ids) -> np.ndarray:
     lift = np.ones((len(st), n_days))
     promos = ctx.tables.get("promotions")
     if promos is not None and len(promos):
-        ps = _codes(promos["store_id"], st["store_id"])
-        a = np.clip((pd.to_datetime(promos["start_date"]) - ctx.start).dt.days.to_numpy(),
-                    0, n_days - 1)
-        b = np.clip((pd.to_datetime(promos["end_date"]) - ctx.start).dt.days.to_numpy(),
-                    0, n_days - 1)
+        ps, _, _, row, day = _promo_cells(ctx, st, promos)
         kind = np.asarray(promos["promo_type"], dtype=object)
         pct = np.nan_to_num(promos["discount_pct"].to_numpy(float))
         eff = np.array([AMOUNT_PROMO_LIFT.get(k, 1.0) for k in kind])
         eff = eff + pct * np.array([PROMO_LIFT_PER_PCT.get(k, 0.0) for k in kind])
         eff = np.minimum(eff, MAX_PROMO_LIFT)
-        length = np.maximum(b - a + 1, 0)
-        row = np.repeat(np.arange(len(promos)), length)
-        day = a[row] + np.arange(len(row)) - np.repeat(np.cumsum(length) - length, length)
         np.multiply.at(lift, (ps[row], day), eff[row])
-    for lab in _labels(ctx, "traffic_drop").itertuples():
-        si = np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)
-        a, b = (lab.start - ctx.start).days, (lab.end - ctx.start).days
+    for a, b, si in _drop_windows(ctx, st):
         org = np.array([_mix(p)[C_ORG] for p in st["platform_id"].to_numpy()[si]])
         lift[si, max(a, 0):b + 1] *= (1 - org * (1 - TRAFFIC_DROP_FACTOR))[:, None]
-    pos = _codes(pd.Series(np.asarray(store_ids, dtype=object)), st["store_id"])
+    pos = _codes(store_ids if isinstance(store_ids, pd.Series)
+                 else pd.Series(np.asarray(store_ids, dtype=object)), st["store_id"])
     if (pos < 0).any():
         raise ValueError("demand_lift: unknown store ids")
     return lift[pos]
@@ -1181,8 +1206,8 @@ def _ads_tables(ctx, st):
     if camps is None or ak is None or not len(ak):
         return None, fallback
     ci = _codes(ak["campaign_id"], camps["campaign_id"])
-    a = (pd.to_datetime(camps["start_date"]) - ctx.start).dt.days.to_numpy()[ci]
-    b = (pd.to_datetime(camps["end_date"]) - ctx.start).dt.days.to_numpy()[ci]
+    a = _days_from_start(ctx, camps["start_date"].to_numpy())[ci]
+    b = _days_from_start(ctx, camps["end_date"].to_numpy())[ci]
     kw = ctx.tables.get("keywords")
     if kw is not None and "search_volume" in kw:
         ki = _codes(ak["keyword_id"], kw["keyword_id"])
@@ -1280,9 +1305,7 @@ def attribute_codes(ctx: Context, sidx: np.ndarray, t_ns: np.ndarray,
 
     # planted traffic drops as a (store × day) mask, looked up once per order
     drop_mat = np.zeros((ns, ctx.n_days + 2), dtype=bool)  # columns like dcol
-    drops = [((lab.start - ctx.start).days, (lab.end - ctx.start).days,
-              np.flatnonzero(st["store_id"].to_numpy() == lab.store_id))
-             for lab in _labels(ctx, "traffic_drop").itertuples()]
+    drops = _drop_windows(ctx, st)
     if all(a >= 0 and b < ctx.n_days for a, b, _ in drops):
         for a, b, si in drops:
             drop_mat[si, a + 1:b + 2] = True
@@ -1410,8 +1433,8 @@ def _ads_daily(ctx, rng, st, ov):
         return _empty(ADS_DAILY)
     n_days, nk = ctx.n_days, len(ak)
     ci = _codes(ak["campaign_id"], camps["campaign_id"])
-    a = (pd.to_datetime(camps["start_date"]) - ctx.start).dt.days.to_numpy()[ci]
-    b = (pd.to_datetime(camps["end_date"]) - ctx.start).dt.days.to_numpy()[ci]
+    a = _days_from_start(ctx, camps["start_date"].to_numpy())[ci]
+    b = _days_from_start(ctx, camps["end_date"].to_numpy())[ci]
     length = b - a + 1
     off = np.cumsum(length) - length
     total = int(length.sum())
@@ -1546,9 +1569,7 @@ def _traffic_daily(ctx, rng, st, ov, ads):
         is_live = c == C_LIVE
         lam = np.where(is_live, np.where(on[s * n_days + d], lam / np.maximum(frac[s], 1e-9),
                                          0.0), lam)
-    for lab in _labels(ctx, "traffic_drop").itertuples():
-        a_, b_ = (lab.start - ctx.start).days, (lab.end - ctx.start).days
-        si = np.flatnonzero(st["store_id"].to_numpy() == lab.store_id)
+    for a_, b_, si in _drop_windows(ctx, st):
         hit = np.isin(s, si) & (c == C_ORG) & (d >= a_) & (d <= b_)
         lam = np.where(hit, lam * TRAFFIC_DROP_FACTOR, lam)
     b2b = ~b2c[s]  # B2B: 20–200 buyer visits a day, no orders
@@ -1561,7 +1582,7 @@ def _traffic_daily(ctx, rng, st, ov, ads):
     # sponsored ads: sessions / impressions are the ads_daily clicks / impressions, by device
     if len(ads):
         a_s = _codes(ads["store_id"], st["store_id"])
-        a_d = ((pd.to_datetime(ads["date"]) - ctx.start).dt.days.to_numpy())
+        a_d = _days_from_start(ctx, ads["date"].to_numpy())
         sd_key = a_s * n_days + a_d
         clk = np.bincount(sd_key, weights=ads["clicks"].to_numpy(), minlength=ns * n_days)
         imp = np.bincount(sd_key, weights=ads["impressions"].to_numpy(), minlength=ns * n_days)

@@ -19,6 +19,7 @@ from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
     id_array,
+    in_background,
     local_hour_offsets,
     take,
     weighted_choice_by_group,
@@ -150,6 +151,9 @@ def _order_days(ctx: Context, stores: pd.DataFrame, rng: np.random.Generator):
     reps = counts[s_idx, d_idx]
     return np.repeat(s_idx, reps), np.repeat(d_idx, reps)
 
+
+#: from this many orders on, the id columns are gathered on a second thread
+THREAD_MIN_ORDERS = 20_000
 
 #: share of buyers who order only once in the period (simulation parameter; published
 #: e-commerce repeat-purchase rates are typically 20-40 % of buyers)
@@ -316,6 +320,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         a[has_line] for a in (s_idx, d_idx, mk, created_ns, ci, burst))
     n = int(has_line.sum())
     m_lines = len(lo)
+    ids = in_background(_id_columns, b2c, customers, live, s_idx, ci, lo, li, n,
+                        threaded=n >= THREAD_MIN_ORDERS)
     qty = 1 + np.where(rng.random(m_lines) < 0.14, rng.geometric(0.45, m_lines), 0)
     price = live["price"].to_numpy()[li]
 
@@ -336,15 +342,11 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     subtotal = np.bincount(lo, weights=line_cents, minlength=n) / 100.0
 
     # 5. attribution and promotions (marketing stage), discount, shipping, FX
-    oid = id_array("O", n, width=8)
-    store_ids = take(b2c["store_id"], s_idx)
-    cust_ids = take(customers["customer_id"], ci)
     market = categorical(mk, markets)
     first_by_c = np.full(len(customers), np.iinfo(np.int64).max)
     np.minimum.at(first_by_c, ci, created_ns)  # each buyer's first order (also for signup)
     is_repeat = created_ns > first_by_c[ci]
     created = pd.Series(pd.to_datetime(created_ns.view("M8[ns]"), utc=True))
-    platform_ids = take(b2c["platform_id"], s_idx)
     from cbec_sim.tables import marketing
 
     # channel, device and marketing ids as row positions (no string round trip)
@@ -362,7 +364,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                                       promos["threshold_amount"].to_numpy(float)[pk],
                                       promos["amount_off"].to_numpy(float)[pk])
         attr["promo"] = np.where(disc > 0, promo_i, -1)  # no discount: no promotion recorded
-    attr = marketing.attribute_columns(ctx, attr)
+    attr = in_background(marketing.attribute_columns, ctx, attr,
+                         threaded=n >= THREAD_MIN_ORDERS)
     store_cur = b2c["currency"].astype(str).to_numpy()
     currencies = sorted(set(store_cur))
     cur_code = _codes(store_cur, currencies)[s_idx]
@@ -399,6 +402,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     ct = rng.choice(low, min(len(low), max(1, n // 3000)), replace=False)
     attempts[ct] = rng.integers(4, 9, len(ct))
     sid_np = b2c["store_id"].to_numpy()
+    ids = ids.result()
+    oid = ids["oid"]
     for kind, rows, text in (
         ("fraud_velocity", np.flatnonzero(burst), "one account placed several orders within "
          "an hour"),
@@ -423,8 +428,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                          nat)
     empty_ts = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
     orders = pd.DataFrame({
-        "order_id": pd.Series(oid, dtype="str"), "store_id": store_ids,
-        "platform_id": platform_ids, "market": market, "customer_id": cust_ids,
+        "order_id": ids["order_id"], "store_id": ids["store_id"],
+        "platform_id": ids["platform_id"], "market": market, "customer_id": ids["customer_id"],
         "created_at": created,
         "paid_at": pd.to_datetime(paid_ns.astype("M8[ns]"), utc=True),
         "cancelled_at": pd.to_datetime(cancel_ns.astype("M8[ns]"), utc=True),
@@ -437,7 +442,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "payment_method": categorical(pm, PAYMENT_METHODS), "payment_attempts": attempts,
         "billing_country": categorical(billing, world_codes),
         "ip_country": categorical(ip, world_codes),
-        **attr,
+        **attr.result(),
         "n_items": np.bincount(lo, weights=qty, minlength=n).astype(np.int64),
         "is_repeat": is_repeat,
     }, copy=False)
@@ -455,8 +460,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     per_order = np.bincount(lo, minlength=n)  # lines are grouped by order, in order
     first_line = np.cumsum(per_order) - per_order
     lines = pd.DataFrame({
-        "order_id": take(oid, lo), "line_no": np.arange(len(lo)) - first_line[lo] + 1,
-        "listing_id": take(live["listing_id"], li), "product_id": take(live["product_id"], li),
+        "order_id": ids["line_order_id"], "line_no": np.arange(len(lo)) - first_line[lo] + 1,
+        "listing_id": ids["listing_id"], "product_id": ids["product_id"],
         "quantity": qty, "unit_price": price, "line_amount": line_amount,
         "line_discount": ld_c / 100.0, "line_net": (line_cents - ld_c) / 100.0,
     }, copy=False)
@@ -466,6 +471,23 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                            line_cents)
     return {"orders": orders, "order_lines": lines, "customers": cust,
             "listing_stats": stats, "anomalies": pd.concat(labels, ignore_index=True)}
+
+
+def _id_columns(b2c: pd.DataFrame, customers: pd.DataFrame, live: pd.DataFrame,
+                s_idx: np.ndarray, ci: np.ndarray, lo: np.ndarray, li: np.ndarray,
+                n: int) -> dict:
+    """The id (text) columns of orders and their lines from row positions: order ids in
+    time order, the store, platform and buyer of each order, and each line's order,
+    listing and product. Pure Arrow gathers, so :func:`build` runs it on a second thread."""
+    oid = id_array("O", n, width=8)
+    return {
+        "oid": oid, "order_id": pd.Series(oid, dtype="str"),
+        "store_id": take(b2c["store_id"], s_idx),
+        "platform_id": take(b2c["platform_id"], s_idx),
+        "customer_id": take(customers["customer_id"], ci),
+        "line_order_id": take(oid, lo),
+        "listing_id": take(live["listing_id"], li), "product_id": take(live["product_id"], li),
+    }
 
 
 def _signup(ctx: Context, rng: np.random.Generator, customers: pd.DataFrame, ci: np.ndarray,

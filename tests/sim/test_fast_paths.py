@@ -69,3 +69,51 @@ def test_allocate_cents_matches_sorting_form(max_lines):
     got = _allocate_cents(total, weights, group, n_groups)
     assert np.array_equal(got, _allocate_reference(total, weights, group, n_groups))
     assert np.array_equal(np.bincount(group, weights=got, minlength=n_groups), total)
+
+
+@pytest.mark.parametrize("width", [1, 3, 4, 5, 8, 9, 12])
+def test_digit_chars_equals_digit_by_digit(width):
+    from cbec_sim.tables._util import digit_chars
+
+    rng = np.random.default_rng(width)
+    x = np.concatenate([[0, 1, 9, 10, 9999, 10_000, 10**width - 1],
+                        rng.integers(0, 10**12, 2000)])  # also more digits than width
+    want = np.empty((len(x), width), dtype=np.uint8)
+    rest = x.copy()
+    for k in range(width - 1, -1, -1):
+        want[:, k] = 48 + rest % 10
+        rest //= 10
+    assert np.array_equal(digit_chars(x, width), want)
+    wide = np.zeros((len(x), width + 2), dtype=np.uint8)
+    digit_chars(x, width, out=wide[:, 2:])  # into a column slice, as id_array does
+    assert np.array_equal(wide[:, 2:], want) and not wide[:, :2].any()
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_in_background_returns_result_and_error(threaded):
+    from cbec_sim.tables._util import in_background
+
+    fut = in_background(np.add, np.arange(5), 1, threaded=threaded)
+    assert np.array_equal(fut.result(timeout=10), np.arange(1, 6))
+    boom = in_background(int, "not a number", threaded=threaded)
+    with pytest.raises(ValueError, match="not a number"):
+        boom.result(timeout=10)
+
+
+@pytest.mark.parametrize("dates", [
+    np.array(["2025-01-01", "2025-03-30", "2024-12-25", "2026-02-01"], dtype="M8[ns]"),
+    np.array(["2025-01-01T12:00", "2024-12-31T23:59"], dtype="M8[ns]"),  # not midnight
+    np.array(["2025-02-01", "NaT"], dtype="M8[ns]"),
+    np.array(["2025-02-01"], dtype="M8[s]"),
+    np.array([], dtype="M8[ns]"),
+    pd.Series(pd.to_datetime(["2025-05-05", "2025-01-02"])),
+])
+def test_days_from_start_equals_timedelta_days(dates):
+    from types import SimpleNamespace
+
+    from cbec_sim.tables.marketing import _days_from_start
+
+    ctx = SimpleNamespace(start=pd.Timestamp("2025-01-01"))
+    want = (pd.to_datetime(pd.Series(dates)) - ctx.start).dt.days.to_numpy()
+    got = _days_from_start(ctx, dates)
+    assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
