@@ -189,6 +189,12 @@ def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(ns, np.int64).view("datetime64[ns]"), tz="UTC")
 
 
+def _wall_clock(utc_ns: np.ndarray, tz: str) -> np.ndarray:
+    """Naive local times (int64 ns) in ``tz`` of UTC instants (int64 ns; NaT stays NaT)."""
+    return (pd.DatetimeIndex(np.asarray(utc_ns, np.int64).view("datetime64[ns]"), tz="UTC")
+            .tz_convert(tz).tz_localize(None).asi8)
+
+
 def _arr(values) -> pa.Array:
     """A string column as an Arrow ``string`` array."""
     if isinstance(values, pd.Series):
@@ -650,17 +656,22 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
     fr_h = rng.lognormal(np.log(np.array([1.5, 0.25, 4.0, 1.0, 1.0, 3.0])[channel]), 0.9)
     res_med = np.array([0.5, 1.0, 2.0, 12.0, 20.0, 30.0])[ttype]
     res_h = rng.lognormal(np.log(res_med), 0.8) * np.where(escalated, 2.2, 1.0)
+    # (time zones are per market; the business-hour rules are element-wise, so they run once
+    # over all rows)
     tz = ctx.catalog.markets["tz"].to_numpy()
+    zones = [(tz[mk], np.flatnonzero(market == mk))
+             for mk in np.flatnonzero(np.bincount(market, minlength=len(markets)))]
+    lc = np.empty(n, np.int64)
+    for z, sel in zones:
+        lc[sel] = _wall_clock(created[sel], z)
+    fr = rules.add_business_hours(lc.view("datetime64[ns]"), fr_h).view(np.int64)
+    rs = rules.add_business_hours(fr.view("datetime64[ns]"), res_h).view(np.int64)
     fr_utc = np.empty(n, np.int64)
     rs_utc = np.empty(n, np.int64)
-    for mk in np.flatnonzero(np.bincount(market, minlength=len(markets))):
-        sel = np.flatnonzero(market == mk)
-        idx = pd.DatetimeIndex(created[sel].view("datetime64[ns]"), tz="UTC").tz_convert(tz[mk])
-        lc = idx.tz_localize(None).asi8
-        fr = rules.add_business_hours(lc.view("datetime64[ns]"), fr_h[sel]).view(np.int64)
-        rs = rules.add_business_hours(fr.view("datetime64[ns]"), res_h[sel]).view(np.int64)
-        both = pd.DatetimeIndex(np.concatenate([fr, rs]).view("datetime64[ns]")).tz_localize(
-            tz[mk], ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC").asi8
+    for z, sel in zones:
+        both = pd.DatetimeIndex(np.concatenate([fr[sel], rs[sel]]).view("datetime64[ns]")
+                                ).tz_localize(z, ambiguous="NaT", nonexistent="shift_forward"
+                                              ).tz_convert("UTC").asi8
         fr_utc[sel], rs_utc[sel] = both[:len(sel)], both[len(sel):]
     # whole seconds, so hours recompute exactly from the timestamps
     sec = 10**9
@@ -672,17 +683,13 @@ def _tickets(ctx, rng, orders, o_store, o_market, o_cust, markets, stores, custo
     fr_out = np.where(answered, fr_utc, NAT)
     rs_out = np.where(resolved, rs_utc, NAT)
     # hours from local clock times (recomputable: convert UTC to the market's zone)
-    frh = np.empty(n)
-    rsh = np.empty(n)
-    for mk in np.flatnonzero(np.bincount(market, minlength=len(markets))):
-        sel = np.flatnonzero(market == mk)
-        k = len(sel)
-        loc = (pd.DatetimeIndex(np.concatenate([created[sel], fr_utc[sel], rs_utc[sel]])
-                                .view("datetime64[ns]"), tz="UTC")
-               .tz_convert(tz[mk]).tz_localize(None))
-        conv = [loc[:k], loc[k:2 * k], loc[2 * k:]]
-        frh[sel] = rules.business_hours_between(conv[0], conv[1])
-        rsh[sel] = rules.business_hours_between(conv[0], conv[2])
+    local = np.empty((3, n), np.int64)  # created, first response, resolution
+    for z, sel in zones:
+        local[:, sel] = _wall_clock(np.concatenate([created[sel], fr_utc[sel], rs_utc[sel]]),
+                                    z).reshape(3, len(sel))
+    local = local.view("datetime64[ns]")
+    frh = rules.business_hours_between(local[0], local[1])
+    rsh = rules.business_hours_between(local[0], local[2])
     frh = np.where(answered, frh, np.nan)
     rsh = np.where(resolved, rsh, np.nan)
     # satisfaction survey

@@ -7,13 +7,16 @@ realistic values. Signup times are set later by the orders stage (never after a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cbec_sim.context import Context
 from cbec_sim.pools import pools
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import categorical, id_array, join_str, str_series, take_str
+from cbec_sim.tables._util import categorical, id_array, join_str, str_series
 
 SEGMENTS = ("deal_seeker", "brand_loyal", "premium", "occasional")
 CHANNELS = ("organic_search", "sponsored_ads", "social", "live", "email", "direct", "affiliate")
@@ -53,7 +56,8 @@ def _pick(rng: np.random.Generator, pool: pd.DataFrame, codes: np.ndarray,
     """For each row, a random pool entry of ``kind`` for the row's locale.
 
     Returns the pool subset and one row index into it per customer (vectorised: a loop over
-    the handful of locales only).
+    the handful of locales only). Reference version of :func:`_pick_indexed`, which ``build``
+    uses (same draws, without filtering the pool again for every kind).
     """
     sub = pool[pool["kind"] == kind].reset_index(drop=True)
     out = np.empty(len(codes), dtype=np.int64)
@@ -71,14 +75,83 @@ def _phone_prefixes(templates: pd.Series) -> np.ndarray:
     return templates.str.replace(r"\d\D*\d\D*\d\D*\d\D*$", "", regex=True).to_numpy()
 
 
+@dataclass(frozen=True)
+class _PoolKind:
+    """The pool rows of one ``kind``, indexed for :func:`_pick_indexed` (built once per pool).
+
+    Row order is that of ``pool[pool["kind"] == kind]``, so positions equal :func:`_pick`'s.
+    """
+
+    by_locale: dict[str, np.ndarray]  # locale -> positions of its rows
+    value: pa.Array  # the ``value`` column as Arrow strings (what ``take_str`` builds)
+    ascii: np.ndarray  # the ``ascii`` column (object array of str)
+    value_prefix: pa.Array | None  # phone templates without their last four digits
+
+
+#: ``(id(pool), kind) -> (pool, _PoolKind)``; the pool is kept to check the id is still it.
+_POOL_KINDS: dict[tuple[int, str], tuple[pd.DataFrame, _PoolKind]] = {}
+
+
+def _pool_kind(pool: pd.DataFrame, kind: str) -> _PoolKind:
+    """The cached :class:`_PoolKind` of ``kind`` in ``pool`` (the pools are read-only)."""
+    key = (id(pool), kind)
+    hit = _POOL_KINDS.get(key)
+    if hit is not None and hit[0] is pool:
+        return hit[1]
+    sub = pool[pool["kind"] == kind].reset_index(drop=True)
+    codes, locs = pd.factorize(sub["locale"].to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")  # rows grouped by locale, pool order inside
+    bounds = np.searchsorted(codes[order], np.arange(len(locs) + 1))
+    by_locale = {str(lc): order[bounds[k]:bounds[k + 1]] for k, lc in enumerate(locs)}
+    value = pa.array(sub["value"].to_numpy(dtype=object), type=pa.string())
+    prefix = (pa.array(np.asarray(_phone_prefixes(sub["value"]), dtype=object),
+                       type=pa.string()) if kind == "phone" else None)
+    pk = _PoolKind(by_locale, value, sub["ascii"].to_numpy(), prefix)
+    if len(_POOL_KINDS) > 64:
+        _POOL_KINDS.clear()
+    _POOL_KINDS[key] = (pool, pk)
+    return pk
+
+
+def _pick_indexed(rng: np.random.Generator, pk: _PoolKind, codes: np.ndarray,
+                  locales: np.ndarray) -> np.ndarray:
+    """Same draws and result as ``_pick(...)[1]``, from the locale index of the kind."""
+    none = np.zeros(0, dtype=np.int64)
+    out = np.empty(len(codes), dtype=np.int64)
+    for k, lc in enumerate(locales):
+        idx = np.flatnonzero(codes == k)
+        pos = pk.by_locale.get(lc)
+        if pos is None:  # locale without its own pool: en_US
+            pos = pk.by_locale.get("en_US", none)
+        out[idx] = pos[rng.integers(0, len(pos), len(idx))]
+    return out
+
+
+def _take(values: pa.Array, idx: np.ndarray) -> pa.Array:
+    """``take_str(values, idx)`` for an Arrow string array that is already built."""
+    return values.take(pa.array(np.asarray(idx, dtype=np.int64)))
+
+
+def _b2c_weights(stores: pd.DataFrame, markets: list[str]) -> np.ndarray:
+    """Summed ``size_weight`` of the B2C stores per market of ``markets`` (0 if none).
+
+    Same numbers as ``stores[stores["model"] == "B2C"].groupby("market")["size_weight"]
+    .sum().reindex(markets).fillna(0)``: a groupby on one integer key adds the same rows in
+    the same order (pandas' compensated sum), without filtering and re-indexing frames.
+    """
+    b2c = (stores["model"] == "B2C").to_numpy(dtype=bool)
+    mk = stores["market"].astype(str).to_numpy(dtype=object)[b2c]
+    code = pd.Index(markets).get_indexer(mk)  # -1: a market outside the list (dropped)
+    sums = pd.Series(stores["size_weight"].to_numpy(dtype=float)[b2c]).groupby(code).sum()
+    return sums.reindex(range(len(markets))).fillna(0).to_numpy(float)
+
+
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("customers")
     cat = ctx.catalog
     n = n_customers_for(ctx.n_orders)
     # customers per market in proportion to the market's expected orders (its B2C stores)
-    st = ctx.tables["stores"]
-    w = (st[st["model"] == "B2C"].groupby("market", observed=False)["size_weight"].sum()
-         .reindex(list(ctx.markets)).fillna(0).to_numpy(float))
+    w = _b2c_weights(ctx.tables["stores"], list(ctx.markets))
     if w.sum() <= 0:
         w = cat.markets.loc[list(ctx.markets), "demand_weight"].to_numpy(float)
     w = w + 1e-3 * w.sum()
@@ -89,26 +162,26 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
                                   sort=True)
     pool = pools()
 
-    def pick(kind: str, col: str = "value"):
-        sub, i = _pick(rng, pool, codes, locales, kind)
-        return sub, i, take_str(sub[col], i)
+    def pick(kind: str) -> tuple[_PoolKind, np.ndarray, pa.Array]:
+        pk = _pool_kind(pool, kind)
+        i = _pick_indexed(rng, pk, codes, locales)
+        return pk, i, _take(pk.value, i)
 
-    fsub, fi, first = pick("first_name")
-    lsub, li, last = pick("last_name")
-    a_first = fsub["ascii"].to_numpy()[fi]
-    a_last = lsub["ascii"].to_numpy()[li]
+    fpk, fi, first = pick("first_name")
+    lpk, li, last = pick("last_name")
+    a_first = fpk.ascii[fi]
+    a_last = lpk.ascii[li]
     # non-Latin names (ja, ko, ru, ar, th …) get a romanised-looking handle from en_US
-    en = pool[pool["locale"] == "en_US"]
-    en_f = en.loc[en["kind"] == "first_name", "ascii"].to_numpy()
-    en_l = en.loc[en["kind"] == "last_name", "ascii"].to_numpy()
+    en_f = fpk.ascii[fpk.by_locale.get("en_US", np.zeros(0, dtype=np.int64))]
+    en_l = lpk.ascii[lpk.by_locale.get("en_US", np.zeros(0, dtype=np.int64))]
     a_first = np.where(a_first == "", en_f[rng.integers(0, len(en_f), n)], a_first)
     a_last = np.where(a_last == "", en_l[rng.integers(0, len(en_l), n)], a_last)
     sep = np.array([".", "_", ""], dtype=object)[rng.integers(0, 3, n)]
     email = join_str(a_first, sep, a_last, rng.integers(1, 9999, n), "@",
                      pick("email_domain")[2])
     street = join_str(rng.integers(1, 400, n), " ", pick("street_name")[2])
-    psub, pi, _ = pick("phone")
-    phone = join_str(take_str(_phone_prefixes(psub["value"]), pi),
+    ppk, pi, _ = pick("phone")
+    phone = join_str(_take(ppk.value_prefix, pi),
                      np.char.zfill(rng.integers(0, 10_000, n).astype(str), 4))
     df = pd.DataFrame({
         "customer_id": str_series(id_array("C", n, width=7)),

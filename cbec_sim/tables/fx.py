@@ -34,12 +34,17 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     currencies = sorted(set(cat.markets.loc[list(ctx.markets), "currency"]) | {"USD"})
     days = pd.date_range(ctx.start - pd.Timedelta(days=30), ctx.end, freq="D")
     n = len(days)
-    frames = []
+    rates = []
     for cur in currencies:  # loop over a handful of currencies
         base, vol = cat.fx.loc[cur, "cny"], cat.fx.loc[cur, "vol"]
         steps = rng.normal(0.0, vol / np.sqrt(365.25), n)
         steps[0] = 0.0
         drift = rng.normal(0.0, vol / 2) / 365.25
         path = base * np.exp(np.cumsum(steps + drift))
-        frames.append(pd.DataFrame({"date": days, "currency": cur, "cny_per_unit": _sig6(path)}))
-    return {"fx_rates": pd.concat(frames, ignore_index=True)}
+        rates.append(_sig6(path))
+    # one frame, currency-major (what concatenating one frame per currency gives)
+    return {"fx_rates": pd.DataFrame({
+        "date": np.tile(days.to_numpy(), len(currencies)),
+        "currency": np.repeat(np.array(currencies, dtype=object), n),
+        "cny_per_unit": np.concatenate(rates) if rates else np.zeros(0),
+    })}

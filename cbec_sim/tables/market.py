@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cbec_sim import calendar as cal
 from cbec_sim.catalog import catalog
@@ -39,7 +41,14 @@ from cbec_sim.rules import (
     round_cents,
 )
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import make_ids, take, weighted_choice_by_group
+from cbec_sim.tables._util import (
+    fast_ids,
+    id_array,
+    make_ids,
+    str_series,
+    take,
+    weighted_choice_by_group,
+)
 from cbec_sim.tables.labels import label_frame, label_spec
 
 _CAT = catalog()
@@ -466,8 +475,51 @@ def _type_tables(cat, cats, types: pd.DataFrame) -> dict[str, Any]:
             "attr_title": np.vectorize(_title_case, otypes=[object])(attr_names),
             "noun_title": np.array([_title_case(x) for x in types["noun"]], dtype=object),
             "cat_sweet": np.exp(cat_lp.reindex(range(len(cats))).to_numpy()),
+            # the same texts as Arrow strings, flattened row-major (type * N_ATTR + slot),
+            # so that titles and attribute lists are gathered and joined without Python str
+            # (large_string: the storage of pandas' str dtype, so no cast at the end)
+            "attr_flat": pa.array(attr_names.ravel(), type=pa.large_string()),
+            "attr_title_flat": pa.array(
+                np.vectorize(_title_case, otypes=[object])(attr_names).ravel(),
+                type=pa.large_string()),
+            "noun_title_arrow": pa.array([_title_case(x) for x in types["noun"]],
+                                         type=pa.large_string()),
         }
     return _memo(("type_tables", tuple(cats)), cat, calc)
+
+
+_BRAND_ARROW: list[pa.Array] = []
+
+
+def _brand_arrow() -> pa.Array:
+    """``BRAND_POOL`` as an Arrow (large) string array (built once)."""
+    if not _BRAND_ARROW:
+        _BRAND_ARROW.append(pa.array(BRAND_POOL, type=pa.large_string()))
+    return _BRAND_ARROW[0]
+
+
+def _attr_texts(tt: dict[str, Any], ty: np.ndarray, order: np.ndarray, use: np.ndarray,
+                brand_name: pa.Array) -> tuple[pd.Series, pd.Series]:
+    """The ``attributes`` and ``title`` columns of competitor listings (Arrow, no Python loop).
+
+    Row ``i`` lists its first ``use[i].sum()`` attributes in ``order[i]`` (names joined by
+    ``;``) and is titled "brand, first one or two attribute titles, type noun" (spaces).
+    ``use`` is true for a prefix of each row's slots, so skipping the unused slots (nulls)
+    gives exactly the texts built by concatenating the used ones.
+    """
+    def slot(flat: pa.Array, j: int, used: np.ndarray | None = None) -> pa.Array:
+        pos = ty * N_ATTR + order[:, j]
+        return flat.take(pa.array(pos, mask=None if used is None else ~used))
+
+    names = [slot(tt["attr_flat"], j, use[:, j] if j else None) for j in range(4)]
+    semi, space = pa.scalar(";", pa.large_string()), pa.scalar(" ", pa.large_string())
+    attrs = pc.binary_join_element_wise(*names, semi, null_handling="skip")
+    words = pc.binary_join_element_wise(slot(tt["attr_title_flat"], 0),
+                                        slot(tt["attr_title_flat"], 1, use[:, 1]), space,
+                                        null_handling="skip")
+    title = pc.binary_join_element_wise(brand_name, words,
+                                        tt["noun_title_arrow"].take(pa.array(ty)), space)
+    return str_series(attrs), str_series(title)
 
 
 def _attr_table(types: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -484,12 +536,15 @@ def _attr_table(types: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _local_per_usd(ctx, currencies: np.ndarray) -> np.ndarray:
     """Units of each currency per USD on the world's last day (fx_rates; else catalogue)."""
-    cny = ctx.catalog.fx["cny"].astype(float).to_dict()
+    cat = ctx.catalog
+    cny = dict(_memo(("cny",), cat, lambda: cat.fx["cny"].astype(float).to_dict()))
     fx = ctx.tables.get("fx_rates")
     if fx is not None and len(fx):
-        last = fx[fx["date"] == fx["date"].max()]
-        cny.update(dict(zip(last["currency"].astype(str), last["cny_per_unit"].astype(float),
-                            strict=True)))
+        day = fx["date"].to_numpy()
+        last = np.flatnonzero(day == day[~np.isnat(day)].max())  # rows of the last day
+        cur = fx["currency"].to_numpy()[last]
+        rate = fx["cny_per_unit"].to_numpy(dtype=float)[last]
+        cny.update({str(c): float(r) for c, r in zip(cur, rate, strict=True)})
     return np.array([cny["USD"] / cny[c] for c in currencies])
 
 
@@ -628,7 +683,7 @@ def _demand(ctx, rng, months, i0, cats, mk, types):
         label_spec("trend_inflection", "market_demand",
                      np.char.add(np.char.add(np.array(cats)[ic].astype(str), "|"),
                                  np.array(mk)[im]),
-                     start=months[tb], end=months[-1],
+                     start=months[tb].to_numpy(), end=months[-1],
                      detail=[f"{cats[c]} in {mk[m]}: annual trend growth {a:+.0%} → {b:+.0%} "
                              f"from {months[k].date()}" for c, m, a, b, k in
                              zip(ic, im, g1, g2, tb, strict=True)]),
@@ -729,7 +784,7 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
         "month": cm_months.to_numpy()[ti],
         "category": _cat(cats, ci, CATEGORIES),
         "market": _cat(mk, mi, MARKETS),
-        "brand": take(BRAND_POOL, brand_idx[ci, mi, bi]),
+        "brand": take(_brand_arrow(), brand_idx[ci, mi, bi]),
         "gmv_usd": gmv[ci, mi, bi, ti],
         "units": units[ci, mi, bi, ti],
         "avg_price_usd": avg[ci, mi, bi, ti],
@@ -740,7 +795,8 @@ def _competitor_sales(ctx, rng, months, i0, cats, mk, st):
     ent = [f"{cats[c]}|{mk[m]}|{names[brand_idx[c, m, b]]}" for c, m, b in
            zip(sc, sm, sb, strict=True)]
     labels = [label_spec(
-        "competitor_surge", "competitor_sales", ent, start=cm_months[ts], end=cm_months[s_end],
+        "competitor_surge", "competitor_sales", ent, start=cm_months[ts].to_numpy(),
+        end=cm_months[s_end].to_numpy(),
         detail=[f"{e.split('|')[2]} in {e.split('|')[0]} / {e.split('|')[1]}: GMV ×{k:.1f} "
                 f"for {n} month(s)" for e, k, n in zip(ent, k_surge, s_end - ts + 1,
                                                        strict=True)])]
@@ -787,7 +843,7 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     st_pair = np.concatenate(st_pair)
     st_plat = np.concatenate(st_plat)
     n_st = len(st_pair)
-    st_ids = make_ids("CS", n_st)
+    st_ids = id_array("CS", n_st)  # the ids make_ids would give, as Arrow strings
     suffix = np.array(STORE_SUFFIXES, dtype=object)[rng.integers(0, len(STORE_SUFFIXES), n_st)]
     bnames = np.array(BRAND_POOL, dtype=object)
     st_name = bnames[p_b[st_pair]] + " " + suffix
@@ -831,20 +887,12 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     score = logpop[None, :] + attr_g[ty] * tau[:, None] + rng.gumbel(size=(N, N_ATTR))
     order = np.argsort(-score, axis=1)
     k = rng.choice([1, 2, 3, 4], size=N, p=[0.15, 0.35, 0.35, 0.15])
-    chosen = np.take_along_axis(attr_names[ty], order, 1)
     flag = np.take_along_axis(flags[ty], order, 1)
     use = np.arange(N_ATTR)[None, :] < k[:, None]
     n_hot = (np.where(use, flag, 0) > 0).sum(axis=1)
     n_cold = (np.where(use, flag, 0) < 0).sum(axis=1)
-    chosen_t = np.take_along_axis(tt["attr_title"][ty], order, 1)
-    attrs = chosen[:, 0].astype(object)
-    words = chosen_t[:, 0].astype(object)
-    for j in range(1, 4):
-        has = use[:, j]
-        attrs = np.where(has, attrs + ";" + chosen[:, j], attrs)
-        if j < 2:
-            words = np.where(has, words + " " + chosen_t[:, j], words)
-    title = bnames[brand[grp]] + " " + words + " " + tt["noun_title"][ty]
+    brand_name = _brand_arrow().take(pa.array(brand[grp]))
+    attrs, title = _attr_texts(tt, ty, order, use, brand_name)
 
     # quality and demand: sweet-spot price band, rating, hot attributes, video, age
     top = cst["rank_top"][ci, mi, bi][grp]
@@ -863,7 +911,8 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
                * np.exp(rng.normal(0.0, 0.5, N)))
 
     # prices in local currency (charm pricing) and back to USD at the last day's rates
-    cur = cat.markets.loc[mk, "currency"].to_numpy(dtype=object)
+    cur = _memo(("currency", tuple(mk)), cat,
+                lambda: cat.markets.loc[mk, "currency"].to_numpy(dtype=object))
     fx_m = _local_per_usd(ctx, cur)
 
     # planted anomalies: dumping prices and inflated reviews (brushing)
@@ -888,28 +937,31 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
     # ~2% of buyers review (teaching value); old listings keep reviews from earlier sales
     reviews = (np.floor(mu_ * m36 ** 0.9 * 0.02 * np.exp(rng.normal(0.0, 0.5, N)))
                + rng.poisson(0.4 * m36)).astype(np.int64)
-    pool_ok = np.setdiff1d(np.arange(N), dump)
+    not_dumped = np.ones(N, dtype=bool)
+    not_dumped[dump] = False
+    pool_ok = np.flatnonzero(not_dumped)  # = np.setdiff1d(np.arange(N), dump)
     n_fake = min(len(pool_ok), max(1, round(0.01 * N)))
     fake = rng.choice(pool_ok, size=n_fake, replace=False)
     reviews[fake] = (np.maximum(reviews[fake], 20) * rng.uniform(8, 20, n_fake)).astype(np.int64)
     rating[fake] = np.round(rng.uniform(4.8, 5.0, n_fake), 1)
     rating = np.where(reviews > 0, rating, np.nan)
 
-    ids = make_ids("CP", N)
+    ids = fast_ids("CP", N)  # make_ids("CP", N) as a str Series
     mk_arr = np.array(mk, dtype=object)
+    # text columns are gathered in Arrow (str dtype, as astype(str) of the object values)
     df = pd.DataFrame({
         "competitor_product_id": ids,
-        "competitor_store_id": st_ids[store],
-        "competitor_store": st_name[store],
-        "brand": bnames[brand[grp]],
-        "platform_id": st_plat[store],
+        "competitor_store_id": take(st_ids, store),
+        "competitor_store": take(st_name, store),
+        "brand": str_series(brand_name),
+        "platform_id": take(st_plat, store),
         "market": _cat(mk, pm, MARKETS),
         "category": _cat(cats, pc, CATEGORIES),
         "product_type": _cat(types["product_type"], ty, PRODUCT_TYPES),
         "title": title,
         "attributes": attrs,
         "price": price,
-        "currency": pd.Categorical(cur[pm], categories=CURRENCIES),
+        "currency": _cat(cur, pm, CURRENCIES),
         "price_usd": price_usd,
         "rating": rating,
         "review_count": reviews,
@@ -918,15 +970,13 @@ def _competitor_products(ctx, rng, cats, mk, types, attr_names, flags, attr_g, d
         "image_count": images,
         "has_video": video,
     })
-    for c in ("competitor_product_id", "competitor_store_id", "competitor_store", "brand",
-              "platform_id", "title", "attributes"):
-        df[c] = df[c].astype(str)
+    ids = ids.to_numpy()[np.concatenate([dump, fake])]  # the labelled ids only
     labels = [
-        label_spec("price_dumping", "competitor_products", ids[dump], start=end, end=end,
+        label_spec("price_dumping", "competitor_products", ids[:n_dump], start=end, end=end,
                      detail=[f"price {p:.2f} USD ≈ {p / m_:.0%} of the type's typical price "
                              f"in {mk_arr[k_]}" for p, m_, k_ in
                              zip(price_usd[dump], med[dump], pm[dump], strict=True)]),
-        label_spec("review_inflation", "competitor_products", ids[fake], start=end, end=end,
+        label_spec("review_inflation", "competitor_products", ids[n_dump:], start=end, end=end,
                      detail="review_count inflated ×8–20 relative to sales, rating pushed to "
                             "≥4.8 (suspected review brushing)"),
     ]
@@ -978,6 +1028,8 @@ def _keyword_frame(cat, cats, mk, types) -> dict[str, Any]:
     ci = kw["category"].map({c: i for i, c in enumerate(cats)}).to_numpy()
     ti = kw["ti"].to_numpy()
     kind = kw["keyword_type"].to_numpy()
+    # one code per (market, type, kind) group: the groups of the popularity normalisation
+    mtk = pd.DataFrame({"m": mi, "t": ti, "k": kind}).groupby(["m", "t", "k"]).ngroup()
     return {
         "n": len(kw), "mi": mi, "ci": ci, "ti": ti, "aj": kw["aj"].to_numpy(), "kind": kind,
         "keyword_id": kw["keyword_id"].astype(str), "keyword": kw["keyword"].astype(str),
@@ -989,7 +1041,18 @@ def _keyword_frame(cat, cats, mk, types) -> dict[str, Any]:
         "keyword_type": pd.Series(pd.Categorical(kind, categories=["head", "mid", "long_tail"])),
         "is_long_tail": kind == "long_tail",
         "is_head": kind == "head", "is_mid": kind == "mid",
+        "mtk": mtk.to_numpy(),
     }
+
+
+_TRENDS = ("rising", "stable", "declining")
+
+
+def _trend_categorical(trend: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(trend, categories=_TRENDS)`` via codes (values not listed → NaN)."""
+    trend = np.asarray(trend)
+    codes = np.select([trend == t for t in _TRENDS], range(len(_TRENDS)), -1)
+    return pd.Categorical.from_codes(codes, categories=list(_TRENDS))
 
 
 def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
@@ -997,7 +1060,7 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
     kf = _memo(("keywords", tuple(cats), tuple(mk)), cat,
                lambda: _keyword_frame(cat, cats, mk, types))
     n_kw = kf["n"]
-    mi, ci, ti, aj, kind = kf["mi"], kf["ci"], kf["ti"], kf["aj"], kf["kind"]
+    mi, ci, ti, aj = kf["mi"], kf["ci"], kf["ti"], kf["aj"]
 
     # category × market searches: last 12 months and the 12 before
     search = dst["search"]
@@ -1011,8 +1074,9 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
     pop = np.where(aj >= 0, (1.0 + np.maximum(aj, 0)) ** -0.7, 1.0) * np.exp(g)
     is_head, is_mid = kf["is_head"], kf["is_mid"]
     kind_share = np.select([is_head, is_mid], [0.40, 0.45], 0.04)
-    kk = pd.DataFrame({"c": ci, "m": mi, "t": ti, "k": kind, "pop": pop})
-    pop_sum = kk.groupby(["m", "t", "k"])["pop"].transform("sum").to_numpy()
+    # per (market, type, kind) sums; grouping by the cached group code adds the same rows in
+    # the same order (pandas' compensated sum) as grouping by the three columns
+    pop_sum = pd.Series(pop).groupby(kf["mtk"]).transform("sum").to_numpy()
     tw = types["w"].to_numpy()[ti]
     share = 0.55 * tw * kind_share * pop / pop_sum * np.exp(rng.normal(0.0, 0.3, n_kw))
     vol = np.rint(last12[ci, mi] * share).astype(np.int64)
@@ -1044,7 +1108,7 @@ def _keywords(ctx, rng, months, cats, mk, types, attr_g, dst):
         "is_long_tail": kf["is_long_tail"].copy(),
         "search_volume": vol,
         "search_volume_prev_year": prev,
-        "trend": pd.Categorical(trend, categories=["rising", "stable", "declining"]),
+        "trend": _trend_categorical(trend),
         "competition": comp,
         "suggested_cpc_usd": cpc,
     })

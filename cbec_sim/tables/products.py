@@ -9,7 +9,7 @@ from cbec_sim.context import Context
 from cbec_sim.rules import round_cents
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import lognormal_around, make_ids
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import label_frame, label_spec
 
 #: Currencies priced in whole units (no cents in practice).
 WHOLE_UNIT_CURRENCIES = {"JPY", "KRW", "IDR", "VND", "NGN", "KES", "THB", "PHP", "RUB"}
@@ -113,6 +113,37 @@ def _charm(price: np.ndarray, currency: np.ndarray) -> np.ndarray:
     return round_cents(np.where(whole, whole_p, cent_p))
 
 
+_TYPE_POOLS: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _type_pool(hs: pd.DataFrame, cats: list[str]) -> pd.DataFrame:
+    """``hs`` rows of the categories ``cats``, renumbered (cached; callers must not mutate)."""
+    key = (id(hs), tuple(cats))
+    hit = _TYPE_POOLS.get(key)
+    if hit is None or hit[0] is not hs:
+        if len(_TYPE_POOLS) > 256:
+            _TYPE_POOLS.clear()
+        hit = _TYPE_POOLS[key] = (hs, hs[hs["category"].isin(cats)].reset_index(drop=True))
+    return hit[1]
+
+
+def _first_rates(fx: pd.DataFrame, currencies) -> np.ndarray:
+    """First non-missing ``cny_per_unit`` of each currency in ``fx`` (NaN if it has none).
+
+    Same values as ``fx.groupby("currency")["cny_per_unit"].first().reindex(currencies)``.
+    """
+    cur = fx["currency"]
+    codes, uniq = (cur.cat.codes.to_numpy(), cur.cat.categories.astype(str)) if isinstance(
+        cur.dtype, pd.CategoricalDtype) else pd.factorize(cur.astype(str).to_numpy())
+    rate = fx["cny_per_unit"].to_numpy(dtype=float)
+    ok = ~np.isnan(rate) & (codes >= 0)
+    first = np.full(len(uniq), np.nan)
+    seen, pos = np.unique(codes[ok], return_index=True)  # first valid row of each code
+    first[seen] = rate[ok][pos]
+    where = pd.Index(uniq).get_indexer(pd.Index(np.asarray(currencies, dtype=object)))
+    return np.where(where >= 0, first[np.maximum(where, 0)], np.nan)
+
+
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("products")
     cat = ctx.catalog
@@ -124,12 +155,14 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     extra = [c for c in cat.categories if c not in focus]
     k_extra = min(len(extra), max(1, n // 400))
     company_cats = focus + list(rng.choice(extra, size=k_extra, replace=False))
-    type_pool = hs[hs["category"].isin(company_cats)].reset_index(drop=True)
+    type_pool = _type_pool(hs, company_cats)
     t = rng.integers(0, len(type_pool), n)
     t[: len(type_pool)] = np.arange(min(n, len(type_pool)))  # every type at least once
     spec = type_pool.iloc[t].reset_index(drop=True)
     pid = make_ids("P", n, width=5)
-    usd_cny = ctx.tables["fx_rates"].query("currency == 'USD'")["cny_per_unit"].iloc[0]
+    fx = ctx.tables["fx_rates"]
+    usd_row = np.flatnonzero((fx["currency"] == "USD").to_numpy())[0]  # the first USD row
+    usd_cny = fx["cny_per_unit"].to_numpy()[usd_row]
     price_usd = lognormal_around(rng, spec["price_usd"].to_numpy(), spec["price_sigma"])
     cost_ratio = rng.uniform(0.22, 0.45, n)
     size = rng.lognormal(0, 0.15, n)
@@ -166,8 +199,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     st = stores.iloc[si].reset_index(drop=True)
     pr = products.iloc[pi].reset_index(drop=True)
     cur = st["currency"].astype(str).to_numpy()
-    cny = ctx.tables["fx_rates"].groupby("currency", observed=True)["cny_per_unit"].first()
-    local_per_usd = usd_cny / cny.reindex(cur).to_numpy()
+    local_per_usd = usd_cny / _first_rates(fx, cur)
     level = cat.markets.loc[st["market"].astype(str), "price_level"].to_numpy()
     b2b = st["model"].to_numpy() == "B2B"
     base = price_usd[pi] * np.where(b2b, 0.55, level) * rng.lognormal(0, 0.06, m)
@@ -202,31 +234,33 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     listed = np.maximum(pr["launch_date"].to_numpy(), st["open_date"].to_numpy())
     listed = listed + pd.to_timedelta(rng.integers(0, 60, m), unit="D").to_numpy()
     listed = np.minimum(listed, (ctx.end - pd.Timedelta(days=20)).to_datetime64())
+    # drawn in the order of the original table literal: list price, MOQ, status
+    list_price = _charm(price * rng.choice([1.0, 1.15, 1.3, 1.5], m), cur)
+    list_price = np.maximum(list_price, price)  # never below the selling price
+    moq = np.where(b2b, rng.choice([50, 100, 200, 500, 1000], m), 0).astype(np.int64)
+    status = np.where(rng.random(m) < 0.05, "inactive", "active")
     listings = pd.DataFrame({
         "listing_id": make_ids("L", m, width=6),
         "store_id": st["store_id"], "product_id": pr["product_id"],
         "title": title, "title_length": np.char.str_len(title),
         "currency": cur, "price": price,
-        "list_price": _charm(price * rng.choice([1.0, 1.15, 1.3, 1.5], m), cur),
-        "moq": pd.array(np.where(b2b, rng.choice([50, 100, 200, 500, 1000], m), 0),
-                        dtype="Int64"),
+        "list_price": list_price,
+        "moq": pd.arrays.IntegerArray(moq, ~b2b),  # B2C listings: no MOQ (NA)
         "bullet_count": bullets, "image_count": n_img, "has_video": has_video,
         "main_image_white_bg": white, "has_a_plus": a_plus,
         "keywords": np.char.add(np.char.add(np.char.lower(name), ";"),
                                 np.char.add(np.char.add(np.char.lower(a1), ";"),
                                             np.char.lower(a2))),
         "listed_date": listed,
-        "status": np.where(rng.random(m) < 0.05, "inactive", "active"),
+        "status": status,
         "popularity": np.round(popularity, 6),
     })
-    listings.loc[~b2b, "moq"] = pd.NA
-    listings["list_price"] = np.maximum(listings["list_price"], listings["price"])
-    labels = anomaly_rows("ip_risk_title", "listings", listings.loc[ip, "listing_id"],
-                          store_id=listings.loc[ip, "store_id"],
-                          detail="title contains a third-party brand term")
-    zero_l = anomaly_rows("zero_effect_listing", "listings",
-                          listings.loc[zero & ~b2b, "listing_id"],
-                          store_id=listings.loc[zero & ~b2b, "store_id"],
-                          detail="listing gets no orders (task 3.3.3)")
-    return {"products": products, "listings": listings,
-            "anomalies": pd.concat([labels, zero_l], ignore_index=True)}
+    lid, sid = listings["listing_id"].to_numpy(), listings["store_id"].to_numpy()
+    zero_nb = zero & ~b2b
+    labels = label_frame([  # = pd.concat of the two anomaly_rows frames, built at once
+        label_spec("ip_risk_title", "listings", lid[ip], store_id=sid[ip],
+                   detail="title contains a third-party brand term"),
+        label_spec("zero_effect_listing", "listings", lid[zero_nb], store_id=sid[zero_nb],
+                   detail="listing gets no orders (task 3.3.3)"),
+    ])
+    return {"products": products, "listings": listings, "anomalies": labels}

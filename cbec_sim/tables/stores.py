@@ -86,27 +86,37 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     n_b2b = (1 + ctx.n_orders // 250_000) if b2b else 0
     for k in range(n_b2b):
         rows.append((b2b[k % len(b2b)], ctx.markets[k % len(ctx.markets)], "B2B"))
-    df = pd.DataFrame(rows, columns=["platform_id", "market", "model"])
-    n = len(df)
-    df.insert(0, "store_id", make_ids("S", n, width=3))
+    # columns are computed first (random draws in the original order) and the table is
+    # built once: assigning columns one by one to a DataFrame costs more than the draws
+    platform = np.array([r[0] for r in rows], dtype=object)
+    market = np.array([r[1] for r in rows], dtype=object)
+    model = np.array([r[2] for r in rows], dtype=object)
+    n = len(rows)
+    b2b_row = model == "B2B"
     cats = cat.categories
-    df["category_focus"] = rng.choice(cats, size=n)
+    category_focus = rng.choice(cats, size=n)
     brand_idx = rng.choice(len(_SYL_A) * len(_SYL_B), size=max(2, n // 3 + 1), replace=False)
     brands = np.char.add(_SYL_A[brand_idx // len(_SYL_B)], _SYL_B[brand_idx % len(_SYL_B)])
-    df["brand"] = brands[rng.integers(0, len(brands), n)]
+    brand = brands[rng.integers(0, len(brands), n)]
     suffix = np.array(["Official Store", "Store", "Global", "Direct", "Home", "Life", "Shop"])
-    df["store_name"] = (df["brand"] + " " + suffix[rng.integers(0, len(suffix), n)]
-                        + " " + df["market"].astype(str))
-    df["currency"] = np.where(df["model"] == "B2B", "USD",
-                              cat.markets.loc[df["market"], "currency"].to_numpy())
+    store_name = (brand.astype(object) + " " + suffix[rng.integers(0, len(suffix), n)]
+                  + " " + market)
+    currency = np.where(b2b_row, "USD", cat.markets.loc[market, "currency"].to_numpy())
     ful = np.where(rng.random(n) < 0.55, "merchant",
                    np.where(rng.random(n) < 0.5, "overseas_warehouse", "platform_warehouse"))
-    df["fulfilment"] = np.where(df["model"] == "B2B", "merchant", ful)
+    fulfilment = np.where(b2b_row, "merchant", ful)
     age_days = rng.integers(60, 3 * 365, n)
-    df["open_date"] = ctx.start - pd.to_timedelta(age_days, unit="D")
-    df["size_weight"] = np.round(rng.lognormal(0.0, 0.8, n), 4) * (df["model"] == "B2C")
-    for c in ("late_shipment_rate", "order_defect_rate", "cancel_rate", "valid_tracking_rate",
-              "feedback_score"):
-        df[c] = np.nan
-    df["account_status"] = None
+    open_date = ctx.start - pd.to_timedelta(age_days, unit="D")
+    size_weight = np.round(rng.lognormal(0.0, 0.8, n), 4) * (model == "B2C")
+    df = pd.DataFrame({
+        "store_id": make_ids("S", n, width=3),
+        "platform_id": platform, "market": market, "model": model,
+        "category_focus": category_focus, "brand": brand, "store_name": store_name,
+        "currency": currency, "fulfilment": fulfilment, "open_date": open_date,
+        "size_weight": size_weight,
+        **{c: np.full(n, np.nan) for c in ("late_shipment_rate", "order_defect_rate",
+                                           "cancel_rate", "valid_tracking_rate",
+                                           "feedback_score")},
+        "account_status": np.full(n, None, dtype=object),
+    })
     return {"stores": df}
