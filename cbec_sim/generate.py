@@ -37,6 +37,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("backoffice", "cbec_sim.tables.backoffice:build"),
     ("risk", "cbec_sim.tables.risk:build"),
     ("b2b_marketing", "cbec_sim.tables.b2b_marketing:build"),
+    ("store_ops", "cbec_sim.tables.store_ops:build"),
+    ("visual", "cbec_sim.tables.visual:build"),
 )
 
 MAX_ORDERS = 20_000_000

@@ -23,5 +23,7 @@ from cbec_sim.tables import (  # noqa: F401
     products,
     reference,
     risk,
+    store_ops,
     stores,
+    visual,
 )
