@@ -7,7 +7,7 @@ hard-coding them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -37,7 +37,12 @@ class Catalog:
 
     @property
     def categories(self) -> list[str]:
-        return list(dict.fromkeys(self.hs_codes["category"]))
+        return list(self._categories)
+
+    @cached_property
+    def _categories(self) -> tuple[str, ...]:
+        """Product categories of the HS code table, in table order (read once)."""
+        return tuple(dict.fromkeys(self.hs_codes["category"]))
 
     def platforms_for(self, markets: list[str] | tuple[str, ...]) -> list[str]:
         """Platforms that operate in at least one of ``markets`` (catalogue order)."""

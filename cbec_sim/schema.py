@@ -7,11 +7,15 @@ columns, so the dictionary shipped with a dataset cannot drift from the data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
+
+ArrayLike = np.ndarray | ExtensionArray
 
 #: Logical dtypes used in specs and the pandas dtype each one must have.
 DTYPES: dict[str, str] = {
@@ -100,8 +104,132 @@ def register(spec: TableSpec) -> TableSpec:
     return spec
 
 
+def _dtype_name(dtype) -> str:
+    """``str(dtype)``; conform compares every column's dtype name with its spec."""
+    return _numpy_dtype_name(dtype) if isinstance(dtype, np.dtype) else str(dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _numpy_dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)`` of a numpy dtype, cached (numpy builds the name in Python code)."""
+    return str(dtype)
+
+
+#: Code lists up to this length are cached (longer ones, e.g. product ids, are built anew:
+#: they differ from world to world and would only fill memory).
+_SHORT_LIST = 256
+
+
+def _category_dtype(categories: tuple[str, ...], ordered: bool = False) -> pd.CategoricalDtype:
+    """``pd.CategoricalDtype(list(categories), ordered)`` for text categories.
+
+    The spec's code lists and a world's short open code lists repeat from table to table and
+    from world to world, so these are built once; a dtype and its categories Index are
+    immutable, so columns may share one.
+    """
+    if len(categories) <= _SHORT_LIST:
+        return _cached_category_dtype(categories, ordered)
+    return pd.CategoricalDtype(list(categories), ordered=ordered)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_category_dtype(categories: tuple[str, ...], ordered: bool) -> pd.CategoricalDtype:
+    """:func:`_category_dtype`, cached. Text only: the cache would mix up equal keys of other
+    types (1 and 1.0)."""
+    return pd.CategoricalDtype(list(categories), ordered=ordered)
+
+
+def _category_positions(categories: tuple[str, ...]) -> dict[str, int]:
+    """Position of each category in ``categories`` (short lists cached, do not modify)."""
+    if len(categories) <= _SHORT_LIST:
+        return _cached_category_positions(categories)
+    return {v: i for i, v in enumerate(categories)}
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_category_positions(categories: tuple[str, ...]) -> dict[str, int]:
+    return {v: i for i, v in enumerate(categories)}
+
+
+def _dtype_with(categories: pd.Index, keep: np.ndarray, ordered: bool) -> pd.CategoricalDtype:
+    """``pd.CategoricalDtype(categories.take(keep), ordered)``.
+
+    Short text code lists come from the cache when it has them with the same Index dtype
+    (building a dtype checks its categories for missing and repeated values, which costs more
+    than the rest of conforming the column).
+    """
+    if isinstance(categories.dtype, pd.StringDtype) and len(keep) <= _SHORT_LIST:
+        labels = categories.tolist()
+        dtype = _category_dtype(tuple(labels[i] for i in keep), ordered)
+        if dtype.categories.dtype == categories.dtype:
+            return dtype
+    return pd.CategoricalDtype(categories.take(keep), ordered=ordered)
+
+
+def _from_codes(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """A Categorical of ``dtype`` from codes known to be valid (-1 = missing); pandas stores
+    them in the smallest integer type, as the Categorical constructor does."""
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def _text_to_categorical(text: ExtensionArray,
+                         values: tuple[str, ...] | None) -> pd.Categorical | None:
+    """``pd.Categorical(text, categories=...)`` for text values, built from integer codes.
+
+    ``values`` None means the open code list ``sorted(pd.unique(text.dropna()))``. The column is
+    factorised once and the codes of its few distinct values remapped, which gives the same
+    categories (order and Index dtype) and codes as the constructor at a fraction of its
+    cost. Returns None when a value is missing from ``values`` (left to the constructor,
+    which warns about it).
+    """
+    codes, uniques = pd.factorize(text)  # codes -1 where missing
+    distinct = uniques.tolist()
+    categories = tuple(sorted(distinct)) if values is None else values
+    where = _category_positions(categories)
+    positions = [where.get(v, -1) for v in distinct]
+    if -1 in positions:
+        return None
+    remap = np.array([*positions, -1], dtype=np.intp)  # the last entry maps code -1 to -1
+    return _from_codes(remap[codes], _category_dtype(categories))
+
+
+def _tidy_open_categorical(cat: pd.Categorical) -> pd.Categorical | None:
+    """Categories sorted and without unused labels, or None when ``cat`` is already so.
+
+    Same result as ``cat.reorder_categories(sorted(cat.categories))`` (when not sorted)
+    followed by ``remove_unused_categories()`` (when some label is unused), from one pass
+    over the codes instead of a sort of them.
+    """
+    categories, codes, changed = cat.categories, cat.codes, False
+    if not categories.is_monotonic_increasing:
+        sorted_categories = sorted(categories)
+        if isinstance(categories.dtype, pd.StringDtype):
+            dtype = _category_dtype(tuple(sorted_categories), cat.ordered)
+        else:  # as reorder_categories builds it
+            dtype = pd.CategoricalDtype(sorted_categories, ordered=cat.ordered)
+        where = {v: i for i, v in enumerate(sorted_categories)}
+        remap = np.array([*(where[v] for v in categories), -1], dtype=np.intp)
+        codes = remap[codes]
+        categories, changed = dtype.categories, True
+    else:
+        dtype = cat.dtype
+    used = np.zeros(len(categories) + 1, dtype=bool)
+    used[codes] = True  # code -1 (missing) marks the spare last slot
+    keep = np.flatnonzero(used[:-1])
+    if len(keep) < len(categories):
+        remap = np.full(len(categories) + 1, -1, dtype=np.intp)
+        remap[keep] = np.arange(len(keep))
+        codes = remap[codes]
+        dtype = _dtype_with(categories, keep, cat.ordered)
+        changed = True
+    return _from_codes(codes, dtype) if changed else None
+
+
 def _conform_column(s: pd.Series, col: Column) -> pd.Series:
-    """The column with its declared dtype; returns ``s`` itself when it already conforms."""
+    """The column with its declared dtype; returns ``s`` itself when it already conforms.
+
+    The general path: :func:`_conform_values` handles the common cases without a Series.
+    """
     target = DTYPES[col.dtype]
     if col.dtype == "category":
         cats = list(col.values) if col.values else None
@@ -130,23 +258,89 @@ def _conform_column(s: pd.Series, col: Column) -> pd.Series:
     return s
 
 
+_NAT = np.iinfo(np.int64).min
+
+
+def _conform_values(values: ArrayLike, col: Column) -> ArrayLike | None:
+    """What :func:`_conform_column` gives for the common cases, from the column's values.
+
+    Returns ``values`` itself when they already conform, new values for text or code columns
+    that become categorical, and None when the general path must decide (a type change other
+    than text to codes, timestamps that are not whole UTC seconds).
+    """
+    dtype = values.dtype
+    if col.dtype == "category":
+        if isinstance(dtype, pd.CategoricalDtype):
+            if not col.values:
+                tidy = _tidy_open_categorical(values)
+                return values if tidy is None else tidy
+            return values if list(dtype.categories) == list(col.values) else None
+        if isinstance(dtype, pd.StringDtype):
+            return _text_to_categorical(values, col.values or None)
+        return None
+    if _dtype_name(dtype) != DTYPES[col.dtype]:
+        return None
+    if col.dtype == "timestamp":  # whole seconds (see _conform_column)
+        v = values.asi8
+        if ((v % 10**9 != 0) & (v != _NAT)).any():
+            return None
+    return values
+
+
+def _column_values(df: pd.DataFrame, name: str) -> ArrayLike | None:
+    """The values of column ``name`` without building a Series (None if the name repeats).
+
+    ``df[name]`` builds a new Series on every access, which costs more than conforming most
+    columns; pandas' own column accessor is used when present (``df[name].array`` if not).
+    """
+    loc = df.columns.get_loc(name)
+    if not isinstance(loc, int | np.integer):
+        return None
+    getter = getattr(df, "_get_column_array", None)
+    return getter(loc) if getter is not None else df.iloc[:, loc].array
+
+
+def _is_plain(df: pd.DataFrame, names: list[str]) -> bool:
+    """Whether ``df`` already looks as :func:`conform` would build it: the spec's columns in
+    order, a default RangeIndex, no names, attrs or flags."""
+    cols, idx = df.columns, df.index
+    return (list(cols) == names and cols.dtype == _columns_index(tuple(names)).dtype
+            and cols.name is None and isinstance(idx, pd.RangeIndex) and idx.start == 0
+            and idx.step == 1 and idx.name is None and not df.attrs
+            and df.flags.allows_duplicate_labels)
+
+
+@functools.lru_cache(maxsize=256)
+def _columns_index(names: tuple[str, ...]) -> pd.Index:
+    """The columns Index a DataFrame built from a dict with keys ``names`` gets."""
+    return pd.Index(list(names))
+
+
 def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """Return ``df`` with the spec's column order and dtypes.
 
     Columns that already conform are reused as they are, and ``df`` itself is returned when
     nothing needs to change, so conforming a big table costs no copy.
     """
-    missing = [c for c in spec.column_names if c not in df.columns]
+    names = spec.column_names
+    missing = [c for c in names if c not in df.columns]
     if missing:
         raise SchemaError(f"{spec.name}: generator did not produce columns {missing}")
-    out = {col.name: _conform_column(df[col.name], col) for col in spec.columns}
-    unchanged = all(out[c] is df[c] or out[c].array is df[c].array for c in out)
-    same_shape = list(df.columns) == spec.column_names and isinstance(df.index, pd.RangeIndex) \
-        and df.index.start == 0 and df.index.step == 1
-    if unchanged and same_shape:
+    out, unchanged = {}, True
+    for col in spec.columns:
+        values = _column_values(df, col.name)
+        new = None if values is None else _conform_values(values, col)
+        if new is None:  # the general path, on a Series
+            s = df[col.name]
+            conformed = _conform_column(s, col)
+            new, same = conformed.array, conformed is s
+        else:
+            same = new is values
+        out[col.name] = new
+        unchanged = unchanged and same
+    if unchanged and _is_plain(df, names):
         return df
-    return pd.DataFrame({k: v.array for k, v in out.items()},
-                        index=pd.RangeIndex(len(df)), copy=False)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
 
 
 def validate_table(df: pd.DataFrame, spec: TableSpec) -> list[str]:

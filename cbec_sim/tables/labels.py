@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from cbec_sim.schema import Column, TableSpec, register
 
@@ -49,37 +50,70 @@ def _anomaly_rows_general(kind: str, table: str, entity_ids, *, store_id=None, s
     return out.astype({"kind": str, "table": str})
 
 
+#: The ``"str"`` dtype, resolved once (looking the name up costs more than a small array).
+_STR = pandas_dtype("str")
+
+
+def _repeat_text(v, n: int):
+    """``pd.array(np.full(n, v, dtype=object), dtype="str")``, converting ``v`` only once."""
+    return pd.array([v], dtype=_STR).take(np.zeros(n, dtype=np.intp))
+
+
 def _label_str(v, n: int):
     """A label column as :func:`anomaly_rows` infers it, or None when not a simple case."""
     if v is None:
         return np.full(n, None, dtype=object)
+    if type(v) is str:
+        return _repeat_text(v, n)
     a = np.asarray(v, dtype=object)
     if a.ndim == 0:
         a = np.full(n, v, dtype=object)
     kinds = {type(x) for x in a}
     if len(a) != n or str not in kinds or not kinds <= {str, type(None)}:
         return None  # all missing stays object: left to anomaly_rows
-    return pd.array(a, dtype="str")
+    return pd.array(a, dtype=_STR)
+
+
+#: What ``pd.to_datetime`` makes of a missing day (``None`` or all ``NaT``): NaT in seconds.
+_NO_DAY = np.datetime64("NaT", "s")
 
 
 def _label_day(v, n: int):
-    """``pd.to_datetime`` of a label date argument, or None when not a simple case."""
-    if isinstance(v, pd.Timestamp) and v is not pd.NaT:
-        return np.full(n, v.to_datetime64())
-    if isinstance(v, pd.Series):
-        v = v.to_numpy() if v.dtype == "M8[ns]" else None
-    if isinstance(v, np.ndarray) and v.dtype == "M8[ns]" and v.shape == (n,) \
-            and not np.isnat(v).all():
-        return v
-    return None
+    """``pd.to_datetime`` of a label date argument, or None when not a simple case.
+
+    Gives the unit the general path gives: that of a Timestamp, DatetimeIndex or Series
+    (it reads their values as Timestamps); microseconds for a numpy array in seconds or
+    milliseconds (numpy turns those into ``datetime`` objects); seconds when every day is
+    missing.
+    """
+    if v is None:
+        return np.full(n, _NO_DAY)
+    if isinstance(v, pd.Timestamp):  # NaT is no Timestamp
+        return np.full(n, v.to_datetime64()) if v.tz is None else None
+    if isinstance(v, pd.Series | pd.DatetimeIndex):
+        if not (isinstance(v.dtype, np.dtype) and v.dtype.kind == "M"):
+            return None  # time-zone aware, or not days at all
+        a = v.to_numpy()
+    elif isinstance(v, np.ndarray) and v.dtype in _NUMPY_DAY_UNITS:
+        a = v.astype(_NUMPY_DAY_UNITS[v.dtype], copy=False)
+    else:
+        return None
+    if a.shape != (n,):
+        return None
+    return np.full(n, _NO_DAY) if np.isnat(a).all() else a
+
+
+#: Unit the general path gives a numpy day array of each dtype.
+_NUMPY_DAY_UNITS = {np.dtype(f"M8[{u}]"): np.dtype(f"M8[{w}]")
+                    for u, w in (("s", "us"), ("ms", "us"), ("us", "us"), ("ns", "ns"))}
 
 
 def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None, end=None,
                  detail=None) -> pd.DataFrame:
     """Label rows for ``entity_ids`` (scalars broadcast to every row).
 
-    Common inputs (str ids/details, ns dates) are built directly; anything else goes through
-    the general path, which gives the same frame.
+    Common inputs (str ids/details, days as Timestamps or datetime64 arrays) are built
+    directly; anything else goes through the general path, which gives the same frame.
     """
     ids = np.asarray(entity_ids, dtype=object).astype(str)
     n = len(ids)
@@ -90,9 +124,8 @@ def anomaly_rows(kind: str, table: str, entity_ids, *, store_id=None, start=None
                                      end=end, detail=detail)
     st, s0, e0, de = cols
     return pd.DataFrame({
-        "kind": pd.array(np.full(n, kind, dtype=object), dtype="str"),
-        "table": pd.array(np.full(n, table, dtype=object), dtype="str"),
-        "entity_id": pd.array(ids.astype(object), dtype="str"), "store_id": st,
+        "kind": _repeat_text(kind, n), "table": _repeat_text(table, n),
+        "entity_id": pd.array(ids.astype(object), dtype=_STR), "store_id": st,
         "start": s0, "end": e0, "detail": de,
     })
 
@@ -122,8 +155,6 @@ def label_spec(kind: str, table: str, entity_ids, **kw) -> dict:
 
 
 def _label_frame(specs: list[dict]) -> pd.DataFrame:
-    nat = np.iinfo(np.int64).min
-
     def text(v, n):  # values, and whether anomaly_rows gives an object (all-None) column
         if v is None:
             return [None] * n, True
@@ -134,14 +165,11 @@ def _label_frame(specs: list[dict]) -> pd.DataFrame:
             raise _Unusual
         return a.tolist(), False
 
-    def day(v, n):  # int64 nanoseconds, and the unit pd.to_datetime gives the column
-        if v is None:
-            return np.full(n, nat, np.int64), "s"
-        if type(v) is pd.Timestamp and v.tz is None:
-            return np.full(n, v.as_unit("ns").value, np.int64), v.unit
-        if isinstance(v, np.ndarray) and v.dtype == "datetime64[ns]" and v.shape == (n,):
-            return v.view(np.int64), "ns"
-        raise _Unusual
+    def day(v, n):  # the days as anomaly_rows gives them, and their unit
+        a = _label_day(v, n)
+        if a is None:
+            raise _Unusual
+        return a, np.datetime_data(a.dtype)[0]
 
     cols: dict[str, list] = {k: [] for k in ("kind", "table", "entity_id", "store_id",
                                              "detail")}
@@ -163,12 +191,12 @@ def _label_frame(specs: list[dict]) -> pd.DataFrame:
             v, unit = day(sp.get(k), n)
             lst.append(v)
             units.append((k, unit))
-    out = {k: pd.array(v, dtype="str") for k, v in cols.items()}
+    out = {k: pd.array(v, dtype=_STR) for k, v in cols.items()}
     for k in ("store_id", "detail"):  # a column of None in one spec makes it object
         if obj[k]:
             out[k] = pd.Series(np.array(cols[k], dtype=object), dtype=object)
     for k, v in (("start", start), ("end", end)):  # concat takes the finest unit
         unit = max((u for c, u in units if c == k), key=("s", "ms", "us", "ns").index)
-        out[k] = np.concatenate(v).view("datetime64[ns]").astype(f"datetime64[{unit}]")
+        out[k] = np.concatenate([a.astype(f"datetime64[{unit}]") for a in v])
     return pd.DataFrame({k: out[k] for k in ("kind", "table", "entity_id", "store_id",
                                              "start", "end", "detail")})

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 
 from cbec_sim.context import Context
@@ -118,18 +122,27 @@ MARKETS = register(TableSpec(
 ))
 
 
+@functools.lru_cache(maxsize=64)
+def _utc_offsets(year: int, month: int, zones: tuple[str, ...]) -> tuple[float, ...]:
+    """UTC offset in hours of each IANA time zone at noon on the 15th of ``month``.
+
+    The same offsets as ``pd.Timestamp(...).tz_localize(tz).utcoffset()`` (pandas localises
+    with :mod:`zoneinfo` too), without building a Timestamp per zone; cached per year.
+    """
+    return tuple(
+        dt.datetime(year, month, 15, 12, tzinfo=ZoneInfo(tz)).utcoffset().total_seconds() / 3600
+        for tz in zones
+    )
+
+
 def make_markets(*, year: int = 2025, in_world: tuple[str, ...] = ()) -> pd.DataFrame:
     """The market reference table (deterministic, no randomness)."""
     from cbec_sim.catalog import catalog
 
     cat = catalog()
     mk = cat.markets
-
-    def offsets(month: int) -> list[float]:
-        noon = pd.Timestamp(year=year, month=month, day=15, hour=12)
-        return [noon.tz_localize(tz).utcoffset().total_seconds() / 3600 for tz in mk["tz"]]
-
-    jan, jul = offsets(1), offsets(7)
+    zones = tuple(mk["tz"])
+    jan, jul = list(_utc_offsets(year, 1, zones)), list(_utc_offsets(year, 7, zones))
     return pd.DataFrame({
         "market": list(mk.index), "name_en": list(mk["name"]), "name_cn": list(mk["name_cn"]),
         "region": list(mk["region"]), "currency": list(mk["currency"]), "tz": list(mk["tz"]),
@@ -160,6 +173,7 @@ def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]
 
     cat = catalog()
     d = cat.platform_defaults
+    categories = cat.categories
     rows, fees = [], []
     for pid, p in cat.platforms.items():
         rows.append({
@@ -176,7 +190,7 @@ def make_platforms(*, in_world: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]
             "prohibited_categories": "|".join(d["prohibited_categories"]),
             "ip_risk_keywords": "|".join(d["ip_risk_keywords"]),
         })
-        for c in cat.categories:
+        for c in categories:
             fees.append({
                 "platform_id": pid, "category": c,
                 "referral_fee_pct": p["category_fee_pct"].get(c, p["referral_fee_pct"]),
