@@ -11,6 +11,7 @@ far below a cent to undo binary representation error, then rounded away from zer
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -203,15 +204,19 @@ def tracking_number_valid(tracking, pattern) -> np.ndarray:
     t = pd.Series(np.asarray(tracking, dtype=object)).astype("str")
     p = np.asarray(pattern, dtype=object)
     out = np.zeros(len(t), bool)
-    for pat in pd.unique(p[pd.notna(p)]):
-        sel = np.flatnonzero(p == pat)
+    # rows grouped by pattern (missing patterns: code -1, never valid), one regex call each
+    code, pats = pd.factorize(p)
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(pats) + 1))
+    for i, pat in enumerate(pats):
+        sel = order[bounds[i]:bounds[i + 1]]
         out[sel] = t.iloc[sel].str.fullmatch(pat).fillna(False).to_numpy(bool)
-    s10 = t.str.fullmatch(r"[A-Z]{2}\d{9}[A-Z]{2}").fillna(False).to_numpy(bool) & out
-    if s10.any():
-        body = t[s10].str.slice(2, 11)
-        serial = body.str.slice(0, 8).astype("int64").to_numpy()
-        check = body.str.slice(8, 9).astype("int64").to_numpy()
-        out[np.flatnonzero(s10)] = s10_check_digit(serial) == check
+    # S10 shape is only checked where the carrier format already matched (s10 implies out)
+    ok = np.flatnonzero(out)
+    s10 = ok[t.iloc[ok].str.fullmatch(r"[A-Z]{2}\d{9}[A-Z]{2}").fillna(False).to_numpy(bool)]
+    if len(s10):
+        body = t.iloc[s10].str.slice(2, 11).astype("int64").to_numpy()  # 9 digits
+        out[s10] = s10_check_digit(body // 10) == body % 10  # serial, check digit
     return out
 
 
@@ -353,6 +358,40 @@ def _isin_str(values, value_set) -> np.ndarray:
     return pc.is_in(arr(values), value_set=arr(value_set)).to_numpy(zero_copy_only=False)
 
 
+def _isin_values(col, values) -> np.ndarray:
+    """``col.astype(object).isin(values)`` as a bool array; a categorical tests its
+    categories only (missing values are never in ``values``)."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.append(col.cat.categories.astype(object).isin(values), False)
+        return hit[col.cat.codes.to_numpy()]  # code -1 (missing) → the trailing False
+    return col.astype(object).isin(values).to_numpy(bool)
+
+
+def _ids_where(df, mask) -> np.ndarray:
+    """``df.loc[mask, "order_id"].dropna()`` as an object array (``mask``: a bool Series
+    of ``df`` or a bool array)."""
+    if getattr(mask, "dtype", None) != np.dtype(bool):  # nullable booleans: pandas decides
+        return df.loc[mask, "order_id"].dropna().to_numpy(object)
+    import pandas as pd
+
+    ids = df["order_id"].to_numpy(object)[np.asarray(mask)]
+    return ids[~pd.isna(ids)]
+
+
+def _lookup(table, key: str, value: str, keys) -> np.ndarray:
+    """``table.set_index(key)[value].reindex(keys).to_numpy(object)``: a column of ``table``
+    looked up by a unique key (NaN where absent)."""
+    idx = table[key]
+    if not idx.is_unique:  # let pandas raise its usual error on duplicate keys
+        return table.set_index(key)[value].reindex(keys).to_numpy(object)
+    import pandas as pd
+
+    pos = pd.Index(idx).get_indexer(keys)
+    return np.append(table[value].to_numpy(object), np.nan)[pos]  # -1 → the trailing NaN
+
+
 def account_health(orders, shipments, reviews, tickets, carriers, as_of,
                    window_days: int = ACCOUNT_HEALTH_WINDOW_DAYS):
     """Account-health metrics per store over ``[as_of − window_days, as_of)`` (UTC).
@@ -381,24 +420,24 @@ def account_health(orders, shipments, reviews, tickets, carriers, as_of,
     def within(ts):
         return ((ts >= start) & (ts < end)).to_numpy(bool)
 
-    o = orders.loc[within(orders["created_at"]), ["order_id", "store_id", "cancel_reason"]]
-    seller_cancel = o["cancel_reason"].astype(object).isin(SELLER_CANCEL_REASONS)
-    neg = reviews.loc[reviews["rating"] <= NEGATIVE_REVIEW_MAX_RATING, "order_id"].dropna()
-    comp = tickets.loc[tickets["is_complaint"].to_numpy(bool), "order_id"].dropna()
-    defect = _isin_str(o["order_id"], pd.concat([neg, comp], ignore_index=True))
-    og = pd.DataFrame({"store_id": o["store_id"].to_numpy(), "cancel": seller_cancel.to_numpy(),
-                       "defect": defect}).groupby("store_id", sort=True)
-    s = shipments.loc[within(shipments["shipped_at"]),
-                      ["store_id", "carrier_id", "tracking_number", "is_late_shipment"]]
-    fmt = carriers.set_index("carrier_id")["tracking_format"].reindex(s["carrier_id"])
-    valid = tracking_number_valid(s["tracking_number"].to_numpy(object), fmt.to_numpy(object))
-    sg = pd.DataFrame({"store_id": s["store_id"].to_numpy(),
-                       "late": s["is_late_shipment"].to_numpy(bool),
-                       "valid": valid}).groupby("store_id", sort=True)
+    # columns of the rows in the window, selected before any conversion to Python objects
+    o_in = within(orders["created_at"])
+    seller_cancel = _isin_values(orders["cancel_reason"][o_in], SELLER_CANCEL_REASONS)
+    neg = _ids_where(reviews, reviews["rating"] <= NEGATIVE_REVIEW_MAX_RATING)
+    comp = _ids_where(tickets, tickets["is_complaint"].to_numpy(bool))
+    defect = _isin_str(orders["order_id"][o_in].to_numpy(object), np.concatenate([neg, comp]))
+    og = pd.DataFrame({"store_id": orders["store_id"][o_in].to_numpy(), "cancel": seller_cancel,
+                       "defect": defect}).groupby("store_id", sort=True).mean()
+    s_in = within(shipments["shipped_at"])
+    fmt = _lookup(carriers, "carrier_id", "tracking_format", shipments["carrier_id"][s_in])
+    valid = tracking_number_valid(shipments["tracking_number"][s_in].to_numpy(object), fmt)
+    sg = pd.DataFrame({"store_id": shipments["store_id"][s_in].to_numpy(),
+                       "late": shipments["is_late_shipment"].to_numpy(bool)[s_in],
+                       "valid": valid}).groupby("store_id", sort=True).mean()
     r = reviews.loc[within(reviews["created_at"]), ["store_id", "rating"]]
     out = pd.DataFrame({
-        "late_shipment_rate": sg["late"].mean(), "order_defect_rate": og["defect"].mean(),
-        "cancel_rate": og["cancel"].mean(), "valid_tracking_rate": sg["valid"].mean(),
+        "late_shipment_rate": sg["late"], "order_defect_rate": og["defect"],
+        "cancel_rate": og["cancel"], "valid_tracking_rate": sg["valid"],
         "feedback_score": r.groupby("store_id", sort=True)["rating"].mean().astype(float),
     })
     out.index.name = "store_id"
@@ -1023,13 +1062,28 @@ HQ_SETTLEMENT_DAY = 25
 
 
 def _work_week(workdays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Working-day tables indexed by epoch-day offset (epoch day 0 was a Thursday)."""
+    """Working-day tables indexed by epoch-day offset (epoch day 0 was a Thursday).
+
+    Read-only arrays; built once per distinct tuple of plain ``int`` weekdays."""
+    wd = tuple(workdays)
+    if all(type(d) is int for d in wd):  # bools or numpy ints: not mixed into the cache
+        return _work_week_cached(wd)
+    return _make_work_week(wd)
+
+
+def _make_work_week(workdays: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     work = np.zeros(7, bool)
     work[list(workdays)] = True
     flags = work[(np.arange(7) + 3) % 7]  # flags[r]: is epoch day 7q + r a working day
     if not flags.any():
         raise ValueError("workdays must name at least one weekday")
-    return flags, np.concatenate([[0], np.cumsum(flags)]), np.flatnonzero(flags)
+    out = flags, np.concatenate([[0], np.cumsum(flags)]), np.flatnonzero(flags)
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+_work_week_cached = functools.lru_cache(maxsize=64)(_make_work_week)
 
 
 def office_ns(local, open_hour: float = BACKOFFICE_OPEN_HOUR,

@@ -162,6 +162,21 @@ def categorical(codes: np.ndarray, categories) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes), categories=list(categories))
 
 
+@functools.cache
+def _const_dtype(categories: tuple) -> pd.CategoricalDtype:
+    """The categorical dtype of a constant tuple of categories, built once per process."""
+    return pd.CategoricalDtype(list(categories))
+
+
+def const_categorical(codes: np.ndarray, categories: tuple) -> pd.Categorical:
+    """:func:`categorical` for a module-constant tuple of categories (the same result).
+
+    Building and checking the dtype costs more than the codes on small tables, so the dtype
+    is cached: pass module constants only, every tuple stays cached.
+    """
+    return pd.Categorical.from_codes(np.asarray(codes), dtype=_const_dtype(categories))
+
+
 def fixed_width_str(chars: np.ndarray):
     """Arrow string array from a 2-D ``uint8`` matrix of ASCII codes (one row per string)."""
     import pyarrow as pa

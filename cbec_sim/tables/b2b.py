@@ -31,6 +31,7 @@ from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
+    const_categorical,
     fast_ids,
     join_str,
     ns,
@@ -39,7 +40,7 @@ from cbec_sim.tables._util import (
     weighted_choice_by_group,
 )
 from cbec_sim.tables._util import codes as fast_codes
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import label_frame, label_spec
 
 NS_HOUR = 3_600 * 10**9
 CN_OFFSET_NS = 8 * NS_HOUR  # China Standard Time, UTC+8 all year
@@ -437,9 +438,9 @@ def _fair_windows(ctx: Context, start: int, end: int) -> np.ndarray:
 @cache
 def _name_pools() -> dict:
     """Name material from the shipped pools: ``vocab`` (made-up syllable names first, then
-    capitalised ASCII surnames of every locale), ``span`` (locale → first index and count of
-    its surnames in vocab), ``mail`` (locale → free e-mail domains) and ``zh`` (Chinese
-    family and given names for the sales staff)."""
+    capitalised ASCII surnames of every locale; ``vocab_arrow``: the same as Arrow strings),
+    ``span`` (locale → first index and count of its surnames in vocab), ``mail`` (locale →
+    free e-mail domains) and ``zh`` (Chinese family and given names for the sales staff)."""
     p = pools()
     kind = p["kind"].to_numpy(object)
     loc = p["locale"].to_numpy(object)
@@ -461,7 +462,8 @@ def _name_pools() -> dict:
           .astype(str))
     vocab = np.concatenate(vocab).astype(object)
     uid = np.unique(vocab, return_inverse=True)[1]  # same surname in several locales
-    return {"vocab": vocab, "uid": uid, "span": span, "mail": mail, "zh": zh}
+    return {"vocab": vocab, "vocab_arrow": pa.array(vocab, type=pa.string()), "uid": uid,
+            "span": span, "mail": mail, "zh": zh}
 
 
 def _company_names(rng, country: np.ndarray, locale: np.ndarray,
@@ -499,7 +501,7 @@ def _company_names(rng, country: np.ndarray, locale: np.ndarray,
     pre = pa.array([f[0] for f in form]).take(pa.array(inv))
     suf = pa.array([" " + f[1] if f[1] else "" for f in form]).take(pa.array(inv))
     tld = pa.array([TLD.get(c, ".com") for c in uc]).take(pa.array(inv))
-    b = pa.array(pool["vocab"], type=pa.string()).take(pa.array(base))
+    b = pool["vocab_arrow"].take(pa.array(base))
     q = pa.array(COMPANY_QUALIFIERS.astype(object)).take(pa.array(qual))
     w = pa.array(COMPANY_WORDS.astype(object)).take(pa.array(word))
     core = pc.utf8_trim_whitespace(join_str(b, " ", q, " ", w))
@@ -526,27 +528,27 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     rng = ctx.rng("b2b")
     cat = ctx.catalog
     stores = ctx.tables["stores"]
-    b2b = stores[stores["model"].to_numpy(object) == "B2B"].reset_index(drop=True)
+    is_b2b = stores["model"].to_numpy(object) == "B2B"
     listings = ctx.tables["listings"]
-    if b2b.empty or "listing_stats" not in ctx.tables:
+    if not is_b2b.any() or "listing_stats" not in ctx.tables:
         return _empty()
-    store_ids = b2b["store_id"].astype(str).to_numpy()
+    store_ids = stores["store_id"].astype(str).to_numpy()[is_b2b]
     n_st = len(store_ids)
     START = ctx.start.value
     END = (ctx.end + pd.Timedelta(days=1)).value  # local midnight after the last day
-    labels: list[pd.DataFrame] = []
+    labels: list[dict] = []  # label specs, assembled once at the end
 
     # ---- 1. B2B listings, products, rates ------------------------------------------------
     l_st = fast_codes(listings["store_id"], store_ids)
     lrow = np.flatnonzero(l_st >= 0)
-    bl = listings.iloc[lrow]
     bl_store = l_st[lrow]
-    bl_id = bl["listing_id"].astype(str).to_numpy(object)
+    bl_id = listings["listing_id"].iloc[lrow].astype(str).to_numpy(object)
     products = ctx.tables["products"]
-    bl_prod = fast_codes(bl["product_id"], products["product_id"].to_numpy(object))
-    bl_moq = bl["moq"].fillna(1).to_numpy(np.int64)
-    bl_price = bl["price"].to_numpy(float)
-    bl_listed = ns(bl["listed_date"])
+    bl_prod = fast_codes(listings["product_id"].iloc[lrow],
+                         products["product_id"].to_numpy(object))
+    bl_moq = listings["moq"].fillna(1).to_numpy(np.int64)[lrow]
+    bl_price = listings["price"].to_numpy(float)[lrow]
+    bl_listed = ns(listings["listed_date"])[lrow]
     cats = sorted(pd.unique(products["category"].astype(str)))
     p_cat = fast_codes(products["category"].astype(str), cats)
     bl_cat = p_cat[bl_prod]
@@ -561,9 +563,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     p_vat = hs["vat_rate"].to_numpy(float)[hrow]
     p_reb = hs["export_rebate_rate"].to_numpy(float)[hrow]
     fx = ctx.tables["fx_rates"]
-    usd = fx[fx["currency"].to_numpy(object) == "USD"]
-    fx_day0 = ns(usd["date"])[0]
-    fx_usd = usd["cny_per_unit"].to_numpy(float)
+    usd = np.flatnonzero(fx["currency"].to_numpy(object) == "USD")
+    fx_day0 = ns(fx["date"])[usd][0]
+    fx_usd = fx["cny_per_unit"].to_numpy(float)[usd]
 
     # ---- 2. inquiries from clicks: per listing-month never more than the clicks ----------
     ls = ctx.tables["listing_stats"]
@@ -800,7 +802,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     reply = _sec(np.where(never | (reply >= END), NAT, reply))
     inq_ids = fast_ids("INQ", n_inq, width=7).to_numpy(object)
     if breach.any():
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "inquiry_reply_sla_breach", "inquiries", inq_ids[breach],
             store_id=store_ids[sla_store], start=pd.Timestamp(sla0),
             end=pd.Timestamp(sla1 - NS_PER_DAY),
@@ -976,7 +978,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         detail = np.where(np.isin(bad, bad_fob),
                           "CIF computed with the insurance premium on FOB instead of CIF",
                           "CIF computed without insurance (CIF = CFR)")
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "quote_cif_error", "quotes", q_ids[q_rank[bad]],
             store_id=store_ids[b_store[Q["buyer"][bad]]],
             start=Q["day"][bad].view("M8[ns]"), end=Q["day"][bad].view("M8[ns]"),
@@ -1030,7 +1032,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     c_rank[cord] = np.arange(n_c)
     c_ids = fast_ids("CT", n_c, width=6).to_numpy(object)
     if n_od:
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "b2b_shipment_overdue", "contracts", c_ids[c_rank[od]],
             store_id=store_ids[b_store[Q["buyer"][c_q[od]]]],
             start=(ev["ship_by"][od] + NS_PER_DAY).view("M8[ns]"), end=ctx.end,
@@ -1075,7 +1077,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     b_rank = np.empty(nb, np.int64)
     b_rank[bord] = np.arange(nb)
     b_ids = fast_ids("BY", nb, width=6).to_numpy(object)
-    labels.append(anomaly_rows(
+    labels.append(label_spec(
         "b2b_fraud_buyer", "b2b_buyers", b_ids[b_rank[fr_b]], store_id=store_ids[fr_store],
         start=pd.Timestamp(w0), end=pd.Timestamp(w0 + 2 * NS_PER_DAY),
         detail="ring of new webmail accounts sending template inquiries to many listings "
@@ -1086,9 +1088,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "store_id": store_ids[b_store[bord]],
         "company_name": take(cname, bord),
         "country": b_country[bord],
-        "buyer_type": categorical(btype[bord], BUYER_TYPES),
+        "buyer_type": const_categorical(btype[bord], BUYER_TYPES),
         "email_domain": take(domain, bord),
-        "source_channel": categorical(b_ch[bord], CHANNELS),
+        "source_channel": const_categorical(b_ch[bord], CHANNELS),
         "first_seen": _utc(seen[bord]),
         "platform_member_since": _date(member[bord]),
         "salesperson": b_sales[bord],
@@ -1112,8 +1114,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                                 np.round((reply - i_t) / NS_HOUR, 2)),
         "quantity": i_qty,
         "target_price_usd": i_target,
-        "incoterm": categorical(i_term, INCOTERMS),
-        "message_type": categorical(i_msg, MESSAGE_TYPES),
+        "incoterm": const_categorical(i_term, INCOTERMS),
+        "message_type": const_categorical(i_msg, MESSAGE_TYPES),
         "message_length": i_len,
         "flagged_spam": flagged,
     })
@@ -1126,7 +1128,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "product_type": p_type[bl_prod[r_list]],
         "quantity": r_qty,
         "target_price_usd": r_target,
-        "incoterm": categorical(r_term, INCOTERMS),
+        "incoterm": const_categorical(r_term, INCOTERMS),
         "destination_country": b_country[r_buyer],
         "posted_at": _utc(r_t),
         "valid_until": _utc(r_valid),
@@ -1146,7 +1148,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "listing_id": bl_id[Q["list"][qo]],
         "product_id": p_id[bl_prod[Q["list"][qo]]],
         "quantity": Q["qty"][qo],
-        "incoterm": categorical(Q["term"][qo], INCOTERMS),
+        "incoterm": const_categorical(Q["term"][qo], INCOTERMS),
         "quote_date": _date(Q["day"][qo]),
         "sent_at": _utc(Q["t"][qo]),
         "response_hours": np.round(Q["resp"][qo], 2),
@@ -1177,9 +1179,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "store_id": store_ids[b_store[Q["buyer"][c_q[co]]]],
         "listing_id": bl_id[cq_list[co]],
         "product_id": p_id[c_pi[co]],
-        "order_type": categorical(c_type[co], ORDER_TYPES),
-        "incoterm": categorical(term_c[co], INCOTERMS),
-        "shipping_mode": categorical(mode[co], SHIPPING_MODES),
+        "order_type": const_categorical(c_type[co], ORDER_TYPES),
+        "incoterm": const_categorical(term_c[co], INCOTERMS),
+        "shipping_mode": const_categorical(mode[co], SHIPPING_MODES),
         "quantity": c_qty[co],
         "negotiated_discount": c_disc[co],
         "fob_unit_usd": fob_c[co],
@@ -1190,7 +1192,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "total_usd": total[co],
         "is_trade_assurance": is_ta[co],
         "via_one_touch": one_touch[co],
-        "payment_terms": categorical(ev["terms"][co], PAYMENT_TERMS),
+        "payment_terms": const_categorical(ev["terms"][co], PAYMENT_TERMS),
         "deposit_pct": ev["pct"][co],
         "deposit_usd": dep_usd[co],
         "balance_usd": bal_usd[co],
@@ -1203,7 +1205,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "shipped_at": _utc(ev["shipped"][co]),
         "balance_due_date": _date(ev["bal_due"][co]),
         "balance_paid_at": _utc(ev["bal_paid"][co]),
-        "status": categorical(status[co], CONTRACT_STATUS),
+        "status": const_categorical(status[co], CONTRACT_STATUS),
         "unit_cost_cny": c_cost[co],
         "purchase_contract_id": take(fast_ids("PC", n_c, width=6), trade_no),
         "purchase_total_cny": purchase_total[co],
@@ -1231,14 +1233,14 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
     channel_costs = pd.DataFrame({
         "store_id": store_ids[si.ravel()],
         "month": _date(mo[mi.ravel()]),
-        "channel": categorical(ci.ravel(), CHANNELS),
+        "channel": const_categorical(ci.ravel(), CHANNELS),
         "spend_cny": rules.round_cents(spend.ravel()),
         "cost_items": np.asarray(CHANNEL_COST_ITEMS, object)[ci.ravel()],
     })
 
     return {"b2b_buyers": buyers, "inquiries": inquiries, "rfqs": rfqs, "quotes": quotes,
             "contracts": contracts, "channel_costs": channel_costs,
-            "anomalies": pd.concat(labels, ignore_index=True)}
+            "anomalies": label_frame(labels)}
 
 
 def _events(rng: np.random.Generator, typ: np.ndarray, signed: np.ndarray,

@@ -51,10 +51,18 @@ def _weeks(ctx: Context) -> pd.DatetimeIndex:
     return pd.date_range(first, last, freq="7D").as_unit("ns")
 
 
+def _equals_text(col: pd.Series, value: str) -> np.ndarray:
+    """``col.astype(str).to_numpy() == value``; a categorical compares its categories only."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.append(np.asarray(col.cat.categories.astype(str)) == value, False)
+        return hit[col.cat.codes.to_numpy()]  # code -1 (missing) → the trailing False
+    return col.astype(str).to_numpy() == value
+
+
 def _store_keywords(kw: pd.DataFrame, category: str, market: str) -> np.ndarray:
     """Positions in ``kw`` of the keywords a store in ``category`` tracks (home market first)."""
-    cat = kw["category"].astype(str).to_numpy() == category
-    home = cat & (kw["market"].astype(str).to_numpy() == market)
+    cat = _equals_text(kw["category"], category)
+    home = cat & _equals_text(kw["market"], market)
     pos = np.flatnonzero(home) if home.any() else np.flatnonzero(cat)
     _, first = np.unique(kw["keyword"].to_numpy(object)[pos].astype(str), return_index=True)
     return np.sort(pos[first])[:MAX_KEYWORDS]
@@ -65,11 +73,13 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     rng = ctx.rng("b2b_marketing")
     st = ctx.tables["stores"]
     kw = ctx.tables["keywords"]
-    b2b = st[st["model"].astype(str) == "B2B"]
+    b2b = np.flatnonzero(_equals_text(st["model"], "B2B"))
     weeks = _weeks(ctx)
     parts = []
-    for sid, cat, mkt in zip(b2b["store_id"], b2b["category_focus"].astype(str),
-                             b2b["market"].astype(str), strict=True):  # a few stores
+    for sid, cat, mkt in zip(st["store_id"].to_numpy(object)[b2b],
+                             st["category_focus"].astype(str).to_numpy(object)[b2b],
+                             st["market"].astype(str).to_numpy(object)[b2b],
+                             strict=True):  # a few stores
         pos = _store_keywords(kw, cat, mkt)
         k, n_w = len(pos), len(weeks)
         if not k or not n_w:

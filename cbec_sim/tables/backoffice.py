@@ -66,6 +66,8 @@ what its inquiries show, in two months).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -77,6 +79,7 @@ from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
+    const_categorical,
     fast_ids,
     parent_index,
     take,
@@ -363,13 +366,33 @@ AGENCY_B2B_KPIS = register(TableSpec(
 
 # ---- helpers -----------------------------------------------------------------------------
 
+def _used_categories(labels: np.ndarray, idx: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(labels[idx])`` for a short array of text labels (no missing values)
+    picked by a long index: categories are the labels used, sorted."""
+    labels = np.asarray(labels, dtype=object)
+    if pd.isna(labels).any():  # missing labels: pandas' own inference
+        return pd.Categorical(labels[idx])
+    uniq, inv = np.unique(labels, return_inverse=True)
+    code = inv[idx]
+    used = np.unique(code)
+    return pd.Categorical.from_codes(np.searchsorted(used, code), categories=uniq[used])
+
+
 def _utc(ns_arr: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.asarray(ns_arr, np.int64).view("datetime64[ns]"), tz="UTC")
+    """UTC timestamps from int64 ns (NAT → NaT); localising a naive index is the fast way."""
+    return pd.DatetimeIndex(np.asarray(ns_arr, np.int64).view("datetime64[ns]")).tz_localize(
+        "UTC")
 
 
 def _tz_offset(ctx: Context, tz: str) -> int | None:
     """UTC offset (ns) of ``tz`` if constant around the period (no DST), else None."""
-    days = pd.date_range(ctx.start - pd.Timedelta(days=40), ctx.end + pd.Timedelta(days=120),
+    return _tz_offset_between(ctx.start, ctx.end, tz)
+
+
+@cache
+def _tz_offset_between(start: pd.Timestamp, end: pd.Timestamp, tz: str) -> int | None:
+    """:func:`_tz_offset` for a period (cached: the same for every world of that period)."""
+    days = pd.date_range(start - pd.Timedelta(days=40), end + pd.Timedelta(days=120),
                          freq="7D").as_unit("ns")
     loc = days.tz_localize(tz)
     offs = np.unique((loc.tz_localize(None) - loc.tz_convert("UTC").tz_localize(None))
@@ -486,9 +509,9 @@ def _staff(ctx: Context, rng, n_b2c_orders: int, n_proc: int, b2c: np.ndarray,
     rows += [("store_manager", s, store_ids[i], None) for s, i in zip(sm_ids, b2c_idx,
                                                                       strict=True)]
     rows += [("general_manager", "GM001", None, None)]
-    staff = pd.DataFrame(rows, columns=["role", "staff_id", "store_id", "warehouse_id"])
-    staff = staff[["staff_id", "role", "store_id", "warehouse_id"]]
-    staff["role"] = pd.Categorical(staff["role"], categories=ROLES)
+    role, staff_id, store_id, warehouse_id = (list(c) for c in zip(*rows, strict=True))
+    staff = pd.DataFrame({"staff_id": staff_id, "role": pd.Categorical(role, categories=ROLES),
+                          "store_id": store_id, "warehouse_id": warehouse_id})
     # sales-rep teams: each B2C store gets reps in proportion to its orders
     members = np.zeros((len(store_ids), n_rep), np.int64)
     size = np.zeros(len(store_ids), np.int64)
@@ -793,17 +816,17 @@ def _refund_requests(ctx: Context, rng, team: dict, o_store: np.ndarray, s_oi: n
         "return_id": ret_ids,
         "order_id": take(oid, np.arange(n)),
         "store_id": take(stores["store_id"], store_code),
-        "source": categorical(src, REFUND_SOURCES),
-        "currency": pd.Categorical(stores["currency"].astype(str).to_numpy()[store_code]),
+        "source": const_categorical(src, REFUND_SOURCES),
+        "currency": _used_categories(stores["currency"].astype(str).to_numpy(), store_code),
         "refund_amount": amt, "refund_amount_cny": amt_cny,
         "requested_at": _utc(requested),
         "requested_by": categorical(rep, team["rep_ids"]),
-        "required_approver": categorical(req_gm.astype(np.int64), APPROVERS),
-        "approver_role": categorical(np.where(decided == NAT, -1, role), APPROVERS),
+        "required_approver": const_categorical(req_gm.astype(np.int64), APPROVERS),
+        "approver_role": const_categorical(np.where(decided == NAT, -1, role), APPROVERS),
         "approver_id": categorical(approver, [*team["sm_ids"], "GM001"]),
         "decided_at": _utc(decided),
         "refunded_at": _utc(ref),
-        "status": categorical(status, REFUND_STATUSES),
+        "status": const_categorical(status, REFUND_STATUSES),
     })
 
 
@@ -831,7 +854,7 @@ def _finance_sums(ctx: Context, clock: _Clock, store_pos: dict, ends: np.ndarray
 
     def bucket(day: np.ndarray, store_ids) -> tuple[np.ndarray, np.ndarray]:
         p = np.searchsorted(ends, day, side="left")
-        ci, uniq = pd.factorize(pd.Series(store_ids).astype(object))
+        ci, uniq = pd.factorize(np.asarray(store_ids, dtype=object))
         s = np.array([store_pos.get(x, -1) for x in uniq] + [-1], dtype=np.int64)[ci]
         ok = (day != NAT) & (p < n_p) & (s >= 0) & (day >= ends[0] - 40 * NS_PER_DAY)
         return ok, s * n_p + np.minimum(p, n_p - 1)
@@ -860,9 +883,9 @@ def _finance_sums(ctx: Context, clock: _Clock, store_pos: dict, ends: np.ndarray
     fx = ctx.tables.get("fx_settlements")
     need = {"source_id", "settled_date", "cny_net"}
     if fx is not None and need <= set(fx.columns) and "settlement_id" in st.columns:
-        store_of = pd.Series(st["store_id"].to_numpy(object),
-                             index=st["settlement_id"].to_numpy(object))
-        sid = store_of.reindex(fx["source_id"].to_numpy(object)).to_numpy(object)
+        # store of each converted payout (NaN for B2B receipts), by settlement id
+        pos = pd.Index(st["settlement_id"]).get_indexer(fx["source_id"])
+        sid = np.append(st["store_id"].to_numpy(object), np.nan)[pos]
         ok, g = bucket(_day_ns(fx["settled_date"], clock), sid)  # B2B receipts: no store
         out["bank"] = total(fx["cny_net"].to_numpy(float), ok, g)
     return out
@@ -907,7 +930,7 @@ def _reconciliation(ctx: Context, rng, clock: _Clock, team: dict, o_store: np.nd
         orders["order_total_cny"].to_numpy(float)[ok]), minlength=n_rows)
     r_day = clock.local(_ns(refunds["refunded_at"]))
     r_day = np.where(r_day == NAT, NAT, r_day // NS_PER_DAY * NS_PER_DAY)
-    r_store = parent_index(stores["store_id"], refunds["store_id"])
+    r_store = fast_codes(refunds["store_id"], stores["store_id"])  # store ids are unique
     rok, rg = group(r_day, r_store)
     r_cents = rules.to_cents(refunds["refund_amount"].to_numpy(float))
     r_cents_cny = rules.to_cents(refunds["refund_amount_cny"].to_numpy(float))
@@ -1112,12 +1135,17 @@ def _agency(ctx: Context, rng, o_store: np.ndarray, b2c: np.ndarray, labels: lis
                 detail="provider starts weak and improves for six months from this month "
                        "(improvement plan working)"))
     prov["store_model"] = ["B2C"] * len(prov["provider_id"])
-    providers = pd.DataFrame(prov)
-    for c in ("contract_start", "contract_end"):
-        providers[c] = np.asarray(prov[c], dtype="datetime64[ns]")
+    providers = _provider_frame(prov)
     kpi = pd.DataFrame({c: (np.concatenate(v) if v else []) for c, v in kp.items()})
     kpi["month"] = kpi["month"].astype("datetime64[ns]")
     return providers, kpi
+
+
+def _provider_frame(prov: dict[str, list]) -> pd.DataFrame:
+    """The providers table from its column lists, contract dates as ``datetime64[ns]``."""
+    dates = ("contract_start", "contract_end")
+    return pd.DataFrame({c: np.asarray(v, dtype="datetime64[ns]") if c in dates else v
+                         for c, v in prov.items()})
 
 
 def _month_index(t_ns: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -1135,10 +1163,10 @@ def _agency_b2b(ctx: Context, rng, n_b2c: int, labels: list):
     n_m = int((np.datetime64(ctx.end.date(), "M") - m0).astype(int)) + 1
     months = m0 + np.arange(n_m)
     edges = (m0 + np.arange(n_m + 1)).astype("datetime64[ns]").view(np.int64)
-    empty = pd.DataFrame(columns=AGENCY_B2B_KPIS.column_names)
     inq, rfq, con = (ctx.tables.get(t) for t in ("inquiries", "rfqs", "contracts"))
     if not len(b2b_idx) or inq is None or rfq is None or con is None:
-        return pd.DataFrame(columns=AGENCY_PROVIDERS.column_names), empty
+        return (pd.DataFrame(columns=AGENCY_PROVIDERS.column_names),
+                pd.DataFrame(columns=AGENCY_B2B_KPIS.column_names))
     usd = float(ctx.catalog.fx["cny"]["USD"])
     store_ids = stores["store_id"].to_numpy(object)
     prov: dict[str, list] = {c: [] for c in AGENCY_PROVIDERS.column_names}
@@ -1195,9 +1223,7 @@ def _agency_b2b(ctx: Context, rng, n_b2c: int, labels: list):
                 np.full(len(active), sid, object), n_inq, n_24, reported, n_rfq, n_rq, n_con,
                 v_usd, v_cny, rules.round_cents(retainer + comm * v_cny)), strict=True):
             kp[c].append(v)
-    providers = pd.DataFrame(prov)
-    for c in ("contract_start", "contract_end"):
-        providers[c] = np.asarray(prov[c], dtype="datetime64[ns]")
+    providers = _provider_frame(prov)
     kpi = pd.DataFrame({c: (np.concatenate(v) if v else []) for c, v in kp.items()})
     kpi["month"] = kpi["month"].astype("datetime64[ns]")
     return providers, kpi

@@ -80,6 +80,8 @@ account beyond the annual quota).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -90,7 +92,7 @@ from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import NS_PER_DAY, lookup_positions, make_ids, ns, parent_index
 from cbec_sim.tables._util import codes as fast_codes
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import label_frame, label_spec
 
 NAT = np.iinfo(np.int64).min
 CN_UTC_OFFSET_NS = 8 * 3_600 * 10**9  # China Standard Time, no DST
@@ -424,9 +426,11 @@ class _Fx:
     def __init__(self, fx_rates: pd.DataFrame) -> None:
         d = ns(fx_rates["date"]) // NS_PER_DAY
         cs = fx_rates["currency"]
-        cc = cs.cat.codes.to_numpy() if isinstance(cs.dtype, pd.CategoricalDtype) else None
-        if cc is not None and (cc >= 0).all():  # distinct values only
-            cats = np.asarray(cs.cat.categories, dtype=object).astype(str)
+        # codes of the distinct values (categorical codes, else a hash factorisation)
+        cc, cats = ((cs.cat.codes.to_numpy(), cs.cat.categories)
+                    if isinstance(cs.dtype, pd.CategoricalDtype) else pd.factorize(cs))
+        if (cc >= 0).all():  # distinct values only
+            cats = np.asarray(cats, dtype=object).astype(str)
             self.currencies = np.array(sorted(set(cats[np.unique(cc)])), dtype=object)
             ci = np.searchsorted(self.currencies.astype(str), cats)[cc]
         else:
@@ -632,8 +636,9 @@ def _settlements(ctx: Context, rng: np.random.Generator, fx: _Fx, prov_of_store)
     payout = p_end + lag[r_store_all]
     status = np.where(p_end > end_day, "open", np.where(payout > end_day, "scheduled", "paid"))
     plat_r = st_plat[r_store_all]
-    tf_rate = np.array([TRANSACTION_FEE_RATE.get(p, 0.0) for p in plat_r])
-    rv_rate = np.array([RESERVE_RATE.get(p, 0.0) for p in plat_r])
+    # rates per store (a few dozen), spread on the store's periods
+    tf_rate = np.array([TRANSACTION_FEE_RATE.get(p, 0.0) for p in st_plat])[r_store_all]
+    rv_rate = np.array([RESERVE_RATE.get(p, 0.0) for p in st_plat])[r_store_all]
     g = gross / 100.0
     tfee = rules.payment_fee(g, tf_rate)
     held = rules.payment_fee(g, rv_rate)
@@ -670,7 +675,7 @@ def _settlements(ctx: Context, rng: np.random.Generator, fx: _Fx, prov_of_store)
         "payment_provider_id": np.asarray(prov_of_store, dtype=object)[r_store_all],
     })
     if len(bad):
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "fee_overcharge", "settlements", sid[bad], store_id=st_ids[r_store_all][bad],
             start=_date(p_start[bad]), end=_date(p_end[bad]),
             detail=[f"referral fees charged {c:.2f} instead of {r:.2f} per the fee schedule"
@@ -700,8 +705,9 @@ def _cn_day(s: pd.Series) -> np.ndarray:
     return np.where(x == NAT, NAT, (x + CN_UTC_OFFSET_NS) // NS_PER_DAY)
 
 
-def _contracts(ctx: Context) -> pd.DataFrame | None:
-    """The b2b stage's non-cancelled contracts in the shape this stage uses (None if none).
+def _contracts(ctx: Context) -> dict[str, np.ndarray] | None:
+    """The b2b stage's non-cancelled contracts in the shape this stage uses (None if none):
+    columns as plain arrays (text as object arrays), one row per contract.
 
     Contract dates are China-local days (timestamps converted at UTC+8, as the b2b stage
     does for its own dates).
@@ -709,60 +715,69 @@ def _contracts(ctx: Context) -> pd.DataFrame | None:
     c = ctx.tables.get("contracts")
     if c is None or len(c) == 0 or any(k not in c.columns for k in CONTRACT_COLUMNS):
         return None
-    c = c.loc[c["status"].to_numpy(object) != "cancelled"].reset_index(drop=True)
-    n = len(c)
+    keep = np.flatnonzero(c["status"].to_numpy(object) != "cancelled")
+    n = len(keep)
     if n == 0:
         return None
+
+    def text(name: str) -> np.ndarray:
+        """A column of the kept contracts as text (object array)."""
+        return c[name].astype(str).to_numpy(object)[keep]
+
     T = ctx.tables
     stores, products = T["stores"], T["products"]
-    st = _fcodes(c["store_id"], stores["store_id"].to_numpy(object))
-    pi = _fcodes(c["product_id"], products["product_id"].to_numpy(object))
+    st = _fcodes(c["store_id"], stores["store_id"].to_numpy(object))[keep]
+    pi = _fcodes(c["product_id"], products["product_id"].to_numpy(object))[keep]
     hs_ids = T["hs_codes"]["hs_code"].to_numpy(object).astype(str)
     p_hs = fast_codes(products["hs_code"].astype(str), hs_ids)
     buyers = T.get("b2b_buyers")
     if buyers is not None and "country" in buyers.columns:
-        bi = _fcodes(c["buyer_id"], buyers["buyer_id"].to_numpy(object))
+        bi = _fcodes(c["buyer_id"], buyers["buyer_id"].to_numpy(object))[keep]
         bc = buyers["country"].astype(str).to_numpy(object)
         country = np.where(bi >= 0, bc[np.maximum(bi, 0)], None)
     else:
         country = np.full(n, None, dtype=object)
     market = stores["market"].astype(str).to_numpy(object)[st]
     country = np.where(pd.isna(country), market, country)
-    qty = c["quantity"].to_numpy(np.int64)
-    cost = c["purchase_total_cny"].to_numpy(float)
-    cost = np.where(cost > 0, cost, qty * c["unit_cost_cny"].to_numpy(float))
-    return pd.DataFrame({
-        "contract_id": c["contract_id"].astype(str).to_numpy(object), "store": st,
-        "buyer_id": c["buyer_id"].astype(str).to_numpy(object), "country": country,
+    qty = c["quantity"].to_numpy(np.int64)[keep]
+    cost = c["purchase_total_cny"].to_numpy(float)[keep]
+    cost = np.where(cost > 0, cost, qty * c["unit_cost_cny"].to_numpy(float)[keep])
+    return {
+        "contract_id": text("contract_id"), "store": st,
+        "buyer_id": text("buyer_id"), "country": country,
         "hs": p_hs[pi], "category": products["category"].astype(str).to_numpy(object)[pi],
         "quantity": qty, "cost": cost,
-        "sample": ((c["order_type"].astype(str).to_numpy(object) == "sample")
-                   | (c["shipping_mode"].astype(str).to_numpy(object) == "express")),
-        "ta": c["is_trade_assurance"].to_numpy(bool),
-        "one_touch": c["via_one_touch"].to_numpy(bool),
-        "fob_usd": c["fob_value_usd"].to_numpy(float),
-        "deposit": c["deposit_usd"].to_numpy(float), "balance": c["balance_usd"].to_numpy(float),
-        "signed": _cn_day(c["signed_at"]), "deposit_due": _days(c["deposit_due_date"]),
-        "deposit_paid": _cn_day(c["deposit_paid_at"]), "shipped": _cn_day(c["shipped_at"]),
-        "balance_due": _days(c["balance_due_date"]),
-        "balance_paid": _cn_day(c["balance_paid_at"]),
-    })
+        "sample": (text("order_type") == "sample") | (text("shipping_mode") == "express"),
+        "ta": c["is_trade_assurance"].to_numpy(bool)[keep],
+        "one_touch": c["via_one_touch"].to_numpy(bool)[keep],
+        "fob_usd": c["fob_value_usd"].to_numpy(float)[keep],
+        "deposit": c["deposit_usd"].to_numpy(float)[keep],
+        "balance": c["balance_usd"].to_numpy(float)[keep],
+        "signed": _cn_day(c["signed_at"])[keep], "deposit_due": _days(c["deposit_due_date"])[keep],
+        "deposit_paid": _cn_day(c["deposit_paid_at"])[keep],
+        "shipped": _cn_day(c["shipped_at"])[keep],
+        "balance_due": _days(c["balance_due_date"])[keep],
+        "balance_paid": _cn_day(c["balance_paid_at"])[keep],
+    }
 
 
-def _receivables(ctx: Context, con: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Deposit and balance instalments of each contract, as of the last day of the data."""
+def _receivables(ctx: Context, con: dict[str, np.ndarray] | None
+                 ) -> tuple[pd.DataFrame | None, dict[str, np.ndarray]]:
+    """Deposit and balance instalments of each contract, as of the last day of the data:
+    the ``receivables`` table (None without contracts) and, per row, the contract's signing
+    day (``signed``), the payment day (``paid``) and the store position (``store``)."""
     if con is None:
-        return None
+        return None, {}
     end_day = int(ctx.end.value // NS_PER_DAY)
     st_ids = ctx.tables["stores"]["store_id"].to_numpy(object).astype(str)
-    n = len(con)
+    n = len(con["contract_id"])
     idx = np.concatenate([np.arange(n), np.arange(n)])
     inst = np.repeat(np.array(INSTALMENTS, dtype=object), n)
-    amt = np.concatenate([con["deposit"].to_numpy(float), con["balance"].to_numpy(float)])
-    due = np.concatenate([con["deposit_due"].to_numpy(np.int64),
-                          con["balance_due"].to_numpy(np.int64)])
-    paid = np.concatenate([con["deposit_paid"].to_numpy(np.int64),
-                           con["balance_paid"].to_numpy(np.int64)])
+    amt = np.concatenate([con["deposit"].astype(float), con["balance"].astype(float)])
+    due = np.concatenate([con["deposit_due"].astype(np.int64),
+                          con["balance_due"].astype(np.int64)])
+    paid = np.concatenate([con["deposit_paid"].astype(np.int64),
+                           con["balance_paid"].astype(np.int64)])
     paid = np.where((paid != NAT) & (paid <= end_day), paid, NAT)
     keep = np.flatnonzero(amt > 0)
     keep = keep[np.lexsort((inst[keep] == "balance", idx[keep]))]
@@ -770,61 +785,69 @@ def _receivables(ctx: Context, con: pd.DataFrame | None) -> pd.DataFrame | None:
     amount_paid = np.where(paid != NAT, amt, 0.0)
     rec = pd.DataFrame({
         "receivable_id": _ids("AR", len(keep), width=6),
-        "contract_id": con["contract_id"].to_numpy(object)[idx],
-        "store_id": st_ids[con["store"].to_numpy()[idx]],
-        "buyer_id": con["buyer_id"].to_numpy(object)[idx], "instalment": inst,
+        "contract_id": con["contract_id"][idx],
+        "store_id": st_ids[con["store"][idx]],
+        "buyer_id": con["buyer_id"][idx], "instalment": inst,
         "currency": "USD", "amount_due": amt, "due_date": _date(due),
         "amount_paid": amount_paid, "paid_date": _date(paid),
         "outstanding": (rules.to_cents(amt) - rules.to_cents(amount_paid)) / 100.0,
         "status": np.where(paid != NAT, "paid", "unpaid"),
-        "_signed": con["signed"].to_numpy(np.int64)[idx], "_paid": paid,
-        "_store": con["store"].to_numpy()[idx],
     })
-    return rec
+    return rec, {"signed": con["signed"].astype(np.int64)[idx], "paid": paid,
+                 "store": con["store"][idx]}
 
 
 # ------------------------------------------------------------------------------------------
 # FX settlement (结汇)
 # ------------------------------------------------------------------------------------------
 
-def _fx_settlements(ctx, rng, fx: _Fx, settlements, rec, providers, personal_store):
+def _fx_settlements(ctx, rng, fx: _Fx, settlements, rec, rec_extra, providers, personal_store):
     end_day = int(ctx.end.value // NS_PER_DAY)
     stores = ctx.tables["stores"]
     st_ids = stores["store_id"].to_numpy(object).astype(str)
     s = settlements
-    ok = (s["status"].to_numpy(object) == "paid") & (s["net_payout"].to_numpy(float) > 0)
-    s = s.loc[ok]
-    parts = [pd.DataFrame({
-        "source_type": "platform_payout", "source_id": s["settlement_id"].to_numpy(object),
-        "store": fast_codes(s["store_id"], st_ids), "provider": s["payment_provider_id"].to_numpy(
-            object), "received": _days(s["payout_date"]), "currency": s["currency"].to_numpy(
-            object).astype(str), "amount": s["net_payout"].to_numpy(float),
-        "booked": _days(s["period_end"])})]
+    sk = np.flatnonzero((s["status"].to_numpy(object) == "paid")
+                        & (s["net_payout"].to_numpy(float) > 0))
+    # sources as columns of plain arrays (text as object arrays): payouts, then B2B receipts
+    parts = [{
+        "source_type": np.full(len(sk), "platform_payout", dtype=object),
+        "source_id": s["settlement_id"].to_numpy(object)[sk],
+        "store": fast_codes(s["store_id"], st_ids)[sk],
+        "provider": s["payment_provider_id"].to_numpy(object)[sk],
+        "received": _days(s["payout_date"])[sk],
+        "currency": s["currency"].to_numpy(object)[sk].astype(str).astype(object),
+        "amount": s["net_payout"].to_numpy(float)[sk], "booked": _days(s["period_end"])[sk]}]
     if rec is not None:
-        r = rec.loc[rec["amount_paid"].to_numpy(float) > 0]
-        parts.append(pd.DataFrame({
-            "source_type": "b2b_receipt", "source_id": r["receivable_id"].to_numpy(object),
-            "store": r["_store"].to_numpy(), "provider": BANK_PROVIDER,
-            "received": r["_paid"].to_numpy(np.int64),
-            "currency": r["currency"].to_numpy(object).astype(str),
-            "amount": r["amount_paid"].to_numpy(float), "booked": r["_signed"].to_numpy()}))
-    x = pd.concat(parts, ignore_index=True)
-    n = len(x)
+        rk = np.flatnonzero(rec["amount_paid"].to_numpy(float) > 0)
+        parts.append({
+            "source_type": np.full(len(rk), "b2b_receipt", dtype=object),
+            "source_id": rec["receivable_id"].to_numpy(object)[rk],
+            "store": rec_extra["store"][rk],
+            "provider": np.full(len(rk), BANK_PROVIDER, dtype=object),
+            "received": rec_extra["paid"].astype(np.int64)[rk],
+            "currency": rec["currency"].to_numpy(object)[rk].astype(str).astype(object),
+            "amount": rec["amount_paid"].to_numpy(float)[rk],
+            "booked": rec_extra["signed"][rk]})
+    x = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    n = len(x["source_id"])
     hold = np.where(rng.random(n) < QUICK_SETTLE_SHARE, rng.integers(0, 4, n),
                     rng.integers(7, 85, n))
-    x["settled"] = x["received"].to_numpy(np.int64) + hold
-    x = x.loc[(x["settled"] <= end_day).to_numpy()]
-    x = x.sort_values(["settled", "received", "source_id"], kind="stable").reset_index(drop=True)
-    n = len(x)
+    x["settled"] = x["received"].astype(np.int64) + hold
+    # keep what is settled by the end; order by settlement day, receipt day, then source id
+    keep = np.flatnonzero(x["settled"] <= end_day)
+    src_rank = pd.factorize(x["source_id"][keep], sort=True)[0]
+    keep = keep[np.lexsort((src_rank, x["received"][keep], x["settled"][keep]))]
+    x = {k: v[keep] for k, v in x.items()}
+    n = len(keep)
     cur = fx.code(x["currency"])
-    settled = x["settled"].to_numpy(np.int64)
+    settled = x["settled"].astype(np.int64)
     middle = fx.rate(cur, settled)
     usd_mid = fx.rate(np.full(n, fx.usd), settled)
-    amount = x["amount"].to_numpy(float)
+    amount = x["amount"].astype(float)
     usd_eq = rules.round_cents(amount * middle / usd_mid)
 
     # personal account: small stores' payouts until the annual quota would be exceeded
-    acct = np.where(np.isin(x["store"].to_numpy(), personal_store), "personal", "corporate")
+    acct = np.where(np.isin(x["store"], personal_store), "personal", "corporate")
     year = settled.astype("datetime64[D]").astype("datetime64[Y]").astype(int)
     labels = []
     pers = np.flatnonzero(acct == "personal")
@@ -847,22 +870,23 @@ def _fx_settlements(ctx, rng, fx: _Fx, settlements, rec, providers, personal_sto
                 acct[i] = "corporate"
             continue
         used[y] = c
-    prov = providers.set_index("provider_id")
-    p = x["provider"].to_numpy(object)
-    spread = prov["fx_spread"].reindex(p).to_numpy(float)
-    fee_rate = prov["withdrawal_fee_rate"].reindex(p).to_numpy(float)
+    p = x["provider"]
+    # provider columns per row (NaN for an unknown provider, as a reindex would give)
+    p_row = fast_codes(p, providers["provider_id"].to_numpy(object))
+    spread = np.append(providers["fx_spread"].to_numpy(float), np.nan)[p_row]
+    fee_rate = np.append(providers["withdrawal_fee_rate"].to_numpy(float), np.nan)[p_row]
     buy = rules.bank_buying_rate(middle, spread)
     gross = rules.convert_to_cny(amount, buy)
     fee = rules.payment_fee(gross, fee_rate)
-    booked = x["booked"].to_numpy(np.int64)
+    booked = x["booked"].astype(np.int64)
     booked_rate = fx.rate(cur, booked)
     fid = _ids("FX", n, width=6)
     out = pd.DataFrame({
-        "fx_settlement_id": fid, "source_type": x["source_type"].to_numpy(object),
-        "source_id": x["source_id"].to_numpy(object), "store_id": st_ids[x["store"].to_numpy()],
+        "fx_settlement_id": fid, "source_type": x["source_type"],
+        "source_id": x["source_id"], "store_id": st_ids[x["store"]],
         "payment_provider_id": p, "account_type": acct,
-        "received_date": _date(x["received"].to_numpy(np.int64)), "settled_date": _date(settled),
-        "currency": x["currency"].to_numpy(object), "amount": amount, "middle_rate": middle,
+        "received_date": _date(x["received"]), "settled_date": _date(settled),
+        "currency": x["currency"], "amount": amount, "middle_rate": middle,
         "bank_buy_rate": buy, "cny_gross": gross, "fee_cny": fee,
         "cny_net": (rules.to_cents(gross) - rules.to_cents(fee)) / 100.0,
         "booked_date": _date(booked), "booked_rate": booked_rate,
@@ -871,9 +895,9 @@ def _fx_settlements(ctx, rng, fx: _Fx, settlements, rec, providers, personal_sto
     })
     if breach_rows:
         b = np.array(breach_rows)
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "fx_quota_exceeded", "fx_settlements", fid[b],
-            store_id=st_ids[x["store"].to_numpy()[b]],
+            store_id=st_ids[x["store"][b]],
             start=_date(settled[b]), end=_date(settled[b]),
             detail=[f"personal-account conversions in {year[i] + 1970} pass the USD "
                     f"{rules.PERSONAL_FX_QUOTA_USD:,.0f} annual quota" for i in b]))
@@ -896,8 +920,9 @@ def _factory_exports(ctx: Context, rng: np.random.Generator, fx: _Fx, p_hs, p_co
     # its line: preferably a category whose rebate rate is below the VAT rate for some code
     # (so the non-creditable part of 免抵退 shows), else any of the catalogue's categories
     hs = ctx.tables["hs_codes"]
-    gap = hs.loc[(hs["export_rebate_rate"] > 0) & (hs["export_rebate_rate"] < hs["vat_rate"]),
-                 "category"].astype(str)
+    reb = hs["export_rebate_rate"].to_numpy(float)
+    gap = hs["category"].astype(str).to_numpy(object)[(reb > 0)
+                                                      & (reb < hs["vat_rate"].to_numpy(float))]
     pool = sorted(set(cats) & set(gap)) or sorted(set(cats))
     line = pool[int(rng.integers(len(pool)))]
     pids = np.flatnonzero(cats == line)
@@ -918,8 +943,7 @@ def _factory_exports(ctx: Context, rng: np.random.Generator, fx: _Fx, p_hs, p_co
     head = {
         "mode": "0110", "exporter": "manufacturer", "store_id": None, "contract_id": None,
         "warehouse_id": None,
-        "export_port": [_port(c, "sea") for c in np.where(rng.random(nd) < 0.5, "Shenzhen",
-                                                           "Yiwu")],
+        "export_port": _ports(np.where(rng.random(nd) < 0.5, "Shenzhen", "Yiwu"), "sea"),
         "transport_mode": "sea", "destination_country": markets[rng.integers(0, len(markets),
                                                                              nd)],
         "exported_from": day, "exported_to": day, "declared": day - rng.integers(0, 3, nd),
@@ -952,6 +976,19 @@ def _stack(parts: list[dict], length_key: str) -> dict[str, np.ndarray]:
 
 def _port(city: str, mode: str) -> str:
     return PORTS.get((city, mode), DEFAULT_PORTS[mode])
+
+
+def _ports(city: np.ndarray, mode: np.ndarray | str) -> np.ndarray:
+    """:func:`_port` of each row's city and transport mode (object array), looked up once
+    per distinct pair (a few cities and modes)."""
+    city = np.asarray(city, dtype=object)
+    mode = np.broadcast_to(np.asarray(mode, dtype=object), city.shape)
+    out = np.empty(len(city), dtype=object)
+    for c in dict.fromkeys(city.tolist()):
+        at_c = city == c
+        for m in dict.fromkeys(mode[at_c].tolist()):
+            out[at_c & (mode == m)] = _port(c, m)
+    return out
 
 
 def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
@@ -1051,7 +1088,7 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
         heads.append({
             "mode": "9610", "exporter": "trading_company", "store_id": st_ids[d_store],
             "contract_id": None, "warehouse_id": w_ids[d_wh],
-            "export_port": [_port(c, "air") for c in w_city[d_wh]], "transport_mode": "air",
+            "export_port": _ports(w_city[d_wh], "air"), "transport_mode": "air",
             "destination_country": mk_vals[d_mk], "exported_from": d_from, "exported_to": d_to,
             "declared": np.where(filed <= end_day, filed, NAT), "n_shipments": n_ship,
             "rate_day": d_month})
@@ -1093,7 +1130,7 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
         heads.append({
             "mode": "9810", "exporter": "trading_company", "store_id": None,
             "contract_id": None, "warehouse_id": w_ids[d_wh],
-            "export_port": [_port(c, m) for c, m in zip(city, tmode, strict=True)],
+            "export_port": _ports(city, tmode),
             "transport_mode": tmode, "destination_country": w_country[d_wh],
             "exported_from": d_day, "exported_to": d_day,
             "declared": d_day - rng.integers(0, 3, nd),
@@ -1101,30 +1138,28 @@ def _declarations(ctx: Context, rng: np.random.Generator, fx: _Fx, info, con):
 
     # ---- 9710 / 0110 / 1039: B2B contracts shipped (samples go by courier, undeclared) ----
     if con is not None:
-        shipd = np.flatnonzero((con["shipped"].to_numpy(np.int64) != NAT)
-                               & (con["shipped"].to_numpy(np.int64) >= start_day)
-                               & (con["shipped"].to_numpy(np.int64) <= end_day)
-                               & ~con["sample"].to_numpy(bool))
+        shipd = np.flatnonzero((con["shipped"] != NAT) & (con["shipped"] >= start_day)
+                               & (con["shipped"] <= end_day) & ~con["sample"].astype(bool))
         if len(shipd):
-            cc = con.iloc[shipd].reset_index(drop=True)
-            nd = len(cc)
-            ta, ot = cc["ta"].to_numpy(bool), cc["one_touch"].to_numpy(bool)
-            small = np.isin(cc["category"].to_numpy(object), SMALL_COMMODITIES)
+            cc = {k: v[shipd] for k, v in con.items()}
+            nd = len(shipd)
+            ta, ot = cc["ta"].astype(bool), cc["one_touch"].astype(bool)
+            small = np.isin(cc["category"], SMALL_COMMODITIES)
             mkt = ~ta & ~ot & small & (rng.random(nd) < MARKET_PROCUREMENT_SHARE)
             mode = np.where(mkt, "1039", np.where(ta, "9710", "0110"))
-            day = cc["shipped"].to_numpy(np.int64)
+            day = cc["shipped"].astype(np.int64)
             items.append({
-                "d": np.arange(nd), "hs": cc["hs"].to_numpy(np.int64),
-                "quantity": cc["quantity"].to_numpy(np.int64),
-                "fob_cents": rules.to_cents(cc["fob_usd"].to_numpy(float)),
-                "cost": cc["cost"].to_numpy(float)})
+                "d": np.arange(nd), "hs": cc["hs"].astype(np.int64),
+                "quantity": cc["quantity"].astype(np.int64),
+                "fob_cents": rules.to_cents(cc["fob_usd"].astype(float)),
+                "cost": cc["cost"].astype(float)})
             city = np.where(mkt | (rng.random(nd) < 0.4), "Yiwu", "Shenzhen")
             heads.append({
                 "mode": mode, "exporter": np.where(ot, "one_touch_agency", "trading_company"),
-                "store_id": st_ids[cc["store"].to_numpy()],
-                "contract_id": cc["contract_id"].to_numpy(object), "warehouse_id": None,
-                "export_port": [_port(c, "sea") for c in city], "transport_mode": "sea",
-                "destination_country": cc["country"].to_numpy(object),
+                "store_id": st_ids[cc["store"]],
+                "contract_id": cc["contract_id"], "warehouse_id": None,
+                "export_port": _ports(city, "sea"), "transport_mode": "sea",
+                "destination_country": cc["country"],
                 "exported_from": day, "exported_to": day,
                 "declared": day - rng.integers(0, 3, nd), "n_shipments": 1, "rate_day": day})
 
@@ -1279,9 +1314,9 @@ def _rebates(ctx: Context, rng: np.random.Generator, head, items, extra):
     is_bad = np.isin(np.arange(n), bad)[order]
     if is_bad.any():
         b_hs = cols["hs_code"][order][is_bad]
-        b_day = pd.Series(cols["claimed_date"][order][is_bad])
+        b_day = cols["claimed_date"][order][is_bad]
         true = reb_all[fast_codes(b_hs, hs["hs_code"].to_numpy(object))]
-        labels.append(anomaly_rows(
+        labels.append(label_spec(
             "wrong_rebate_rate", "export_rebates", rid[is_bad],
             start=b_day, end=b_day,
             detail=[f"rebate rate {r:.0%} applied, {t:.0%} per hs_codes"
@@ -1338,7 +1373,9 @@ def _rebate_periods(rng: np.random.Generator, is_mf: np.ndarray, claim_month: np
 # stage
 # ------------------------------------------------------------------------------------------
 
-def _providers(ctx: Context, rng: np.random.Generator):
+@cache
+def _provider_table() -> pd.DataFrame:
+    """The ``payment_providers`` table (the same in every world; callers take a copy)."""
     from cbec_sim.catalog import catalog
 
     prov = pd.DataFrame(PROVIDERS, columns=["provider_id", "name", "provider_type",
@@ -1346,6 +1383,11 @@ def _providers(ctx: Context, rng: np.random.Generator):
                                             "withdrawal_fee_rate", "fx_spread"])
     every = "|".join(catalog().fx.index)  # "*": the bank takes every catalogue currency
     prov["currencies"] = prov["currencies"].replace("*", every)
+    return prov
+
+
+def _providers(ctx: Context, rng: np.random.Generator):
+    prov = _provider_table().copy()
     stores = ctx.tables["stores"]
     cur = stores["currency"].astype(str).to_numpy(object)
     b2c = stores["model"].astype(str).to_numpy(object) == "B2C"
@@ -1369,8 +1411,9 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     providers, prov_of_store, personal = _providers(ctx, rng)
     settlements, lab_s, info = _settlements(ctx, rng, fx, prov_of_store)
     con = _contracts(ctx)
-    rec = _receivables(ctx, con)
-    fxs, lab_fx = _fx_settlements(ctx, rng, fx, settlements, rec, providers, personal)
+    rec, rec_extra = _receivables(ctx, con)
+    fxs, lab_fx = _fx_settlements(ctx, rng, fx, settlements, rec, rec_extra, providers,
+                                  personal)
     head, items, extra = _declarations(ctx, rng, fx, info, con)
     del info
     if head is None:  # nothing left China (a degenerate world)
@@ -1382,10 +1425,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
            "export_declarations": head, "declaration_items": items, "export_rebates": rebates,
            "export_rebate_periods": periods}
     if rec is not None:
-        out["receivables"] = rec.drop(columns=["_signed", "_paid", "_store"])
+        out["receivables"] = rec
     else:
         out["receivables"] = _empty(RECEIVABLES)
     labels = lab_s + lab_fx + lab_r
     if labels:
-        out["anomalies"] = pd.concat(labels, ignore_index=True)
+        out["anomalies"] = label_frame(labels)
     return out

@@ -61,17 +61,19 @@ from cbec_sim.schema import Column, TableSpec, register
 from cbec_sim.tables._util import (
     NS_PER_DAY,
     categorical,
+    const_categorical,
     digit_chars,
     fixed_width_str,
     id_array,
     join_str,
+    make_ids,
     ns,
     str_series,
     take,
     take_str,
     weighted_choice_by_group,
 )
-from cbec_sim.tables.labels import anomaly_rows
+from cbec_sim.tables.labels import anomaly_rows, label_frame, label_spec
 
 # ------------------------------------------------------------------------------------------
 # Reference data of the stage (teaching values unless a source is named)
@@ -588,9 +590,59 @@ def _pool(locale: str | None, kind: str, column: str = "value",
     return out
 
 
-def _str_opt(values: np.ndarray, present: np.ndarray) -> pd.Series:
-    """Object array of str as a ``str`` Series, missing where not ``present``."""
-    return take(np.asarray(values, dtype=object), np.where(present, np.arange(len(values)), -1))
+def _str_opt(values: np.ndarray | pa.Array, present: np.ndarray) -> pd.Series:
+    """Object array (or Arrow array) of str as a ``str`` Series, missing where not
+    ``present``."""
+    if not isinstance(values, pa.Array):
+        values = np.asarray(values, dtype=object)
+    return take(values, np.where(present, np.arange(len(values)), -1))
+
+
+def _label_group(kind: str, table: str, ids, day: np.ndarray, detail,
+                 kinds: np.ndarray | None = None) -> dict:
+    """Labels of one planted anomaly: ``ids`` with their day (days since the epoch) and
+    detail; ``kinds`` (optional): a kind per row replacing ``kind``. See :func:`_labels`."""
+    return {"kind": kind, "table": table, "ids": np.asarray(ids, dtype=object),
+            "day": np.asarray(day, np.int64), "detail": np.asarray(detail, dtype=object),
+            "kinds": kinds}
+
+
+def _labels(groups: list[dict]) -> pd.DataFrame:
+    """The ``anomalies`` rows of the label groups, in order.
+
+    Same frame as one ``anomaly_rows`` per group (its ``kind`` column replaced by the
+    per-row kinds) concatenated; built at once, as one spec per run of rows of the same
+    kind, when no group is empty (else the concatenation itself, whose column types then
+    depend on the empty frames).
+    """
+    if any(not len(g["ids"]) for g in groups):
+        return pd.concat([_label_group_frame(g) for g in groups], ignore_index=True)
+    specs = []
+    for g in groups:
+        n = len(g["ids"])
+        kinds = np.full(n, g["kind"], dtype=object) if g["kinds"] is None else g["kinds"]
+        cut = np.flatnonzero(kinds[1:] != kinds[:-1]) + 1
+        dates = _date_arr(g["day"])
+        for a, b in zip(np.r_[0, cut], np.r_[cut, n], strict=True):
+            specs.append(label_spec(str(kinds[a]), g["table"], g["ids"][a:b],
+                                    start=dates[a:b], end=dates[a:b], detail=g["detail"][a:b]))
+    return label_frame(specs)
+
+
+def _label_group_frame(g: dict) -> pd.DataFrame:
+    """One label group as ``anomaly_rows`` gives it (with the per-row kinds, if any)."""
+    lab = anomaly_rows(g["kind"], g["table"], g["ids"], start=_to_date(g["day"]),
+                       end=_to_date(g["day"]), detail=g["detail"])
+    if g["kinds"] is not None:
+        lab["kind"] = g["kinds"]
+    return lab
+
+
+def _record_numbers(prefix: str, years: np.ndarray, seq: np.ndarray, width: int) -> pa.Array:
+    """``f"{prefix}{year}{seq:0{width}d}"`` per row, as Arrow strings (``seq`` ≥ 0)."""
+    padded = pc.utf8_lpad(pc.cast(pa.array(np.asarray(seq, np.int64)), pa.string()),
+                          width=width, padding="0")
+    return join_str(prefix, np.asarray(years, np.int64), padded)
 
 
 # ------------------------------------------------------------------------------------------
@@ -658,24 +710,23 @@ def _suppliers(ctx: Context, rng: np.random.Generator, n: int, start_day: int, e
     df = pd.DataFrame({
         "supplier_id": sid, "name": name.astype(str), "country": country,
         "currency": currency, "brand": brand.astype(str),
-        "main_category": categorical(group, GROUPS),
-        "channel_mode": categorical((rng.random(n) < 0.3).astype(int), CHANNEL_MODES),
+        "main_category": const_categorical(group, GROUPS),
+        "channel_mode": const_categorical((rng.random(n) < 0.3).astype(int), CHANNEL_MODES),
         "own_mall": rng.random(n) < 0.25,
         **{f"has_{d}": docs[d] for d in SUPPLIER_DOCUMENTS},
         "missing_documents": _str_opt(missing, missing != ""),
-        "credit_check": categorical(credit, CREDIT),
-        "supply_capability": categorical(capab, CAPABILITY),
+        "credit_check": const_categorical(credit, CREDIT),
+        "supply_capability": const_categorical(capab, CAPABILITY),
         "onsite_inspection": size > np.quantile(size, 0.7),
         "review_outcome": pd.Categorical(outcome, categories=OUTCOMES),
         "review_date": _date_arr(review),
         "re_review_due_date": _date_arr(review + SUPPLIER_REREVIEW_DAYS),
         "agreement_date": _date_arr(agreement),
     })
-    labels = anomaly_rows(
-        "supplier_missing_document", "suppliers", sid[bad], start=_to_date(review[bad]),
-        end=_to_date(review[bad]),
-        detail=np.array([f"approved although mandatory document {d} is missing"
-                         for d in bad_doc], dtype=object))
+    labels = _label_group(
+        "supplier_missing_document", "suppliers", sid[bad], review[bad],
+        np.array([f"approved although mandatory document {d} is missing" for d in bad_doc],
+                 dtype=object))
     return df, {"agreement": agreement, "size": size, "group": group, "brand": brand,
                 "country": country, "currency": currency}, labels
 
@@ -706,14 +757,14 @@ def _enterprise_filings(rng, sup: pd.DataFrame, info: dict, end_day: int):
     df = pd.DataFrame({
         "enterprise_filing_id": np.array([f"EF{i:05d}" for i in seq], dtype=object),
         "supplier_id": sup["supplier_id"].to_numpy()[rows_s],
-        "agency": categorical(agency, AGENCIES),
-        "filing_type": categorical(own_r.astype(int), FILING_TYPES),
+        "agency": const_categorical(agency, AGENCIES),
+        "filing_type": const_categorical(own_r.astype(int), FILING_TYPES),
         "application_date": _date_arr(app), "filing_number": number,
         "filing_number_received_date": _date_arr(app),
         "originals_requested": rng.random(2 * m) < 0.3,
-        "onsite_review_result": categorical(result, REVIEW_RESULTS),
+        "onsite_review_result": const_categorical(result, REVIEW_RESULTS),
         "onsite_review_date": _date_arr(review), "approval_date": _date_arr(approval),
-        "status": categorical(status, EF_STATUSES),
+        "status": const_categorical(status, EF_STATUSES),
         "integration_completed_date": _date_arr(integ),
     })
     # the supplier may trade once both filings are approved (and its mall is connected)
@@ -855,12 +906,11 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: dict[str, np.nda
     approved = status == 0
     seq = np.arange(1, m + 1)
     years = np.where(approved, reviewed, 0).view("M8[D]").astype("M8[Y]").astype(np.int64) + 1970
-    cust_no = np.array([f"5101{y}{s:06d}" for y, s in zip(years, seq, strict=True)],
-                       dtype=object)
-    ciq_no = np.array([f"44{y}{s:08d}" for y, s in zip(years, seq, strict=True)], dtype=object)
-    reason = np.array([REJECT_REASONS[FILING_ERRORS[k]] if k >= 0 else "" for k in kind],
-                      dtype=object)
-    fid = np.array([f"TP{i:06d}" for i in seq], dtype=object)
+    cust_no = _record_numbers("5101", years, seq, 6)
+    ciq_no = _record_numbers("44", years, seq, 8)
+    # reject reason of each error kind; kind -1 (no error) picks the trailing ""
+    reason = np.array([REJECT_REASONS[e] for e in FILING_ERRORS] + [""], dtype=object)[kind]
+    fid = make_ids("TP", m, width=6)
     sids = sup["supplier_id"].to_numpy()[f_sup]
     df = pd.DataFrame({
         "filing_id": fid, "supplier_id": sids,
@@ -877,23 +927,23 @@ def _product_filings(rng, sup: pd.DataFrame, info: dict, goods: dict[str, np.nda
         "postal_tax_rate": goods["postal"][rate_g], "vat_rate": vat,
         "consumption_tax_rate": ct, "tariff_rate": goods["tariff"][rate_g],
         "cbec_tax_rate": np.round(cbec_effective_tax_rate(vat, ct), 6),
-        "status": categorical(status, PF_STATUSES), "reviewed_date": _date_arr(reviewed),
+        "status": const_categorical(status, PF_STATUSES), "reviewed_date": _date_arr(reviewed),
         "customs_record_no": _str_opt(cust_no, approved),
         "ciq_record_no": _str_opt(ciq_no, approved),
         "reject_reason": _str_opt(reason, status == 1),
     })
     idx = np.flatnonzero(kind >= 0)
     idx = idx[np.argsort(kind[idx], kind="stable")]
-    labels = anomaly_rows("filing", "product_filings", fid[idx],
-                               start=_to_date(batch_day[idx]), end=_to_date(batch_day[idx]),
-                               detail=detail[idx])
-    labels["kind"] = np.array([f"filing_{e}" for e in FILING_ERRORS])[kind[idx]]
+    labels = _label_group("filing", "product_filings", fid[idx], batch_day[idx], detail[idx],
+                          np.array([f"filing_{e}" for e in FILING_ERRORS])[kind[idx]])
     # what the order stage needs: approved filings, their supplier, code, rates and price
-    sold = pd.DataFrame({
-        "filing_id": fid, "sup": f_sup, "hs": hs, "vat": vat, "ct": ct,
-        "tariff": goods["tariff"][rate_g], "postal": goods["postal"][rate_g],
-        "price_cny": price_cny, "reviewed": reviewed, "kg": net_kg, "name": gname,
-    })[approved].reset_index(drop=True)
+    sold = {"filing_id": fid, "sup": f_sup, "hs": hs, "vat": vat, "ct": ct,
+            "tariff": goods["tariff"][rate_g], "postal": goods["postal"][rate_g],
+            "price_cny": price_cny, "reviewed": reviewed, "kg": net_kg, "name": gname}
+    if approved.any():  # filter the columns first (same frame, one take per column less)
+        sold = pd.DataFrame({k: np.asarray(v)[approved] for k, v in sold.items()})
+    else:  # no rows: let pandas infer the column types from the full columns, as before
+        sold = pd.DataFrame(sold)[approved].reset_index(drop=True)
     return df, sold, labels
 
 
@@ -933,7 +983,7 @@ def _mode_costs(rng: np.random.Generator, sup: pd.DataFrame, info: dict,
         "filing_id": sold["filing_id"].to_numpy(object),
         "supplier_id": sup["supplier_id"].to_numpy(object)[s_row],
         "goods_name_cn": sold["name"].to_numpy(object),
-        "unit_weight_kg": kg, "current_mode": categorical(mode, CHANNEL_MODES),
+        "unit_weight_kg": kg, "current_mode": const_categorical(mode, CHANNEL_MODES),
         "monthly_orders": orders, "monthly_units": units.astype(np.int64),
         "promised_days": promised.astype(np.int64),
         "parcel_freight_9610": freight9, "lead_days_9610": lead9.astype(np.int64),
@@ -1044,9 +1094,12 @@ def _import_window(start_day: int, last_order_day: int) -> tuple[int, int]:
 
 def _day_weights(first_day: int, last_day: int) -> np.ndarray:
     """Relative order volume per day of the import window (11.11 and 6.18 peaks)."""
-    days = pd.DatetimeIndex(np.arange(first_day, last_day + 1).astype("M8[D]"))
+    days = np.arange(first_day, last_day + 1).astype("M8[D]")
+    month_start = days.astype("M8[M]")
+    month = month_start.astype(np.int64) % 12 + 1  # months since 1970-01 → 1..12
+    day = (days - month_start.astype("M8[D]")).astype(np.int64) + 1
     w = np.ones(len(days))
-    md = days.month * 100 + days.day
+    md = month * 100 + day
     w[(md >= 1101) & (md <= 1111)] = 2.0
     w[md == 1111] = 5.0
     w[(md >= 601) & (md <= 618)] = 1.6
@@ -1063,12 +1116,13 @@ def _cat_of(idx: np.ndarray, labels) -> pd.Categorical:
     return pd.Categorical.from_codes(np.searchsorted(used, c), categories=list(uniq[used]))
 
 
-def _cat_rows(col: pd.Series, types: tuple[int, ...]) -> pd.Categorical:
-    """An order-level categorical spread on the four message rows, kept on ``types``."""
+def _cat_rows(col: pd.Series, types: tuple[int, ...], rows: np.ndarray) -> pd.Categorical:
+    """An order-level categorical spread on the four message rows, kept on ``types``, at the
+    message slots ``rows`` (positions in the 4 × orders grid)."""
     c = np.full((len(col), 4), -1, dtype=np.int64)
     for t in types:
         c[:, t] = col.cat.codes.to_numpy()
-    return pd.Categorical.from_codes(c.ravel(), categories=col.cat.categories)
+    return pd.Categorical.from_codes(c.ravel()[rows], categories=col.cat.categories)
 
 
 def _replace(arr: pa.Array, rows: np.ndarray, values: np.ndarray) -> pa.Array:
@@ -1246,10 +1300,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         "order_id": str_series(oid),
         "buyer_id": take(buyers["buyer_id"], buyer),
         "supplier_id": categorical(s_of, sup_ids),
-        "channel_mode": categorical(mode, CHANNEL_MODES),
+        "channel_mode": const_categorical(mode, CHANNEL_MODES),
         "created_at": pd.Series(created.view("M8[ns]")).dt.tz_localize("UTC"),
         "paid_at": pd.Series(paid.view("M8[ns]")).dt.tz_localize("UTC"),
-        "order_year": year, "currency": categorical(np.zeros(n_imp, np.int8), ["CNY"]),
+        "order_year": year, "currency": const_categorical(np.zeros(n_imp, np.int8), ("CNY",)),
         "n_lines": n_lines, "total_quantity": np.bincount(lo_idx, weights=qty,
                                                           minlength=n_imp).astype(np.int64),
         "goods_value": goods_value, "freight": freight, "insurance": insurance,
@@ -1262,7 +1316,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         "tax_factor": np.where(lim["general_trade"], 1.0, CBEC_TAX_FACTOR),
         "tariff": o_tariff, "consumption_tax": o_ct, "vat": o_vat, "tax_total": o_tax,
         "amount_paid": amount_paid, "postal_tax_alt": postal,
-        "payment_provider": categorical(pay, PAYMENT_PROVIDERS),
+        "payment_provider": const_categorical(pay, PAYMENT_PROVIDERS),
         "logistics_code": _cat_of(logi, LOGISTICS_CODES),
         "waybill_no": str_series(waybill),
     })
@@ -1288,7 +1342,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         "suppliers": sup, "enterprise_filings": ent, "product_filings": pf,
         "import_buyers": buyers, "import_orders": orders, "import_order_lines": lines,
         "customs_messages": msgs, "import_mode_costs": modes,
-        "anomalies": pd.concat([lab_sup, lab_pf, lab_msg], ignore_index=True),
+        "anomalies": _labels([lab_sup, lab_pf, *lab_msg]),
     }
 
 
@@ -1361,10 +1415,22 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
         waybill.take(pa.array(sel)).to_pylist(), waybill.take(pa.array(nb)).to_pylist(),
         strict=True)]
 
-    # assemble: four rows per order, in message-type order
-    rows = 4 * n
-    ti = np.tile(np.arange(4), n)
-    oi = np.repeat(np.arange(n), 4)
+    # planted incomplete declarations (三单不全): the payment or the waybill message of a few
+    # other orders was never sent (own generator, so the messages below are unchanged)
+    free = np.setdiff1d(np.arange(n), bad)
+    k = min(len(free), max(len(MISSING_TYPES), round(0.01 * n)))
+    gone = np.sort(miss_rng.choice(free, k, replace=False))
+    gkind = miss_rng.permutation(np.arange(k) % len(MISSING_TYPES))
+    gtype = np.array([MESSAGE_TYPES.index(t) for t in MISSING_TYPES])[gkind]
+    keep = np.ones(4 * n, bool)
+    keep[4 * gone + gtype] = False
+
+    # assemble: four rows per order, in message-type order, without the missing ones (each
+    # column is built for all 4 × n slots and then reduced to the ``sent`` slots)
+    sent_rows = np.flatnonzero(keep)
+    rows = len(sent_rows)
+    ti = np.tile(np.arange(4), n)[sent_rows]
+    oi = np.repeat(np.arange(n), 4)[sent_rows]
 
     def strcol(per_type: dict[int, pa.Array]) -> pd.Series:
         keys = sorted(per_type)
@@ -1378,7 +1444,7 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
         out = np.full((n, 4), np.nan)
         for t, v in per_type.items():
             out[:, t] = v
-        return out.ravel()
+        return out.ravel()[sent_rows]
 
     def catcol(values: np.ndarray, types: tuple[int, ...]) -> pd.Categorical:
         """Per-supplier ``values`` (small) on the rows of the message types ``types``."""
@@ -1388,31 +1454,33 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
         c = np.full((n, 4), -1, dtype=np.int64)
         for t in types:
             c[:, t] = codes_
-        return pd.Categorical.from_codes(c.ravel(), categories=list(cats))
+        return pd.Categorical.from_codes(c.ravel()[sent_rows], categories=list(cats))
 
-    sent = np.stack([t311, t411, t511, t621], axis=1).ravel()
+    sent = np.stack([t311, t411, t511, t621], axis=1).ravel()[sent_rows]
     period_end = (pd.Timestamp(ctx.end) + pd.Timedelta(days=1)).value - CN_UTC_OFFSET_NS
     status = (sent >= period_end - 6 * 3_600 * 10**9).astype(np.int64)
     goods_value = orders["goods_value"].to_numpy()
     freight = orders["freight"].to_numpy()
     taxt = orders["tax_total"].to_numpy()
     msgs = pd.DataFrame({
-        "message_id": str_series(id_array("M", rows, width=9)),
+        "message_id": str_series(id_array("M", 4 * n, width=9).take(pa.array(sent_rows))),
         "order_id": str_series(pa.array(orders["order_id"]).take(pa.array(oi))),
-        "message_type": categorical(ti, MESSAGE_TYPES),
-        "message_name": categorical(ti, MESSAGE_NAMES),
+        "message_type": const_categorical(ti, MESSAGE_TYPES),
+        "message_name": const_categorical(ti, MESSAGE_NAMES),
         "sent_at": pd.Series(sent.view("M8[ns]")).dt.tz_localize("UTC"),
-        "status": categorical(status, MESSAGE_STATUSES),
+        "status": const_categorical(status, MESSAGE_STATUSES),
         "ebp_code": catcol(ebp, _CARRY["ebp_code"]),
         "ebc_code": catcol(ebc, _CARRY["ebc_code"]),
-        "payment_provider": _cat_rows(orders["payment_provider"], _CARRY["payment_provider"]),
-        "logistics_code": _cat_rows(orders["logistics_code"], _CARRY["logistics_code"]),
+        "payment_provider": _cat_rows(orders["payment_provider"], _CARRY["payment_provider"],
+                                      sent_rows),
+        "logistics_code": _cat_rows(orders["logistics_code"], _CARRY["logistics_code"],
+                                    sent_rows),
         "buyer_name": strcol({0: name, 3: name}),
         "buyer_id_number": strcol({0: idn, 3: idn}),
         "payer_name": strcol({1: name}),
         "payer_id_number": strcol({1: idn411}),
         "consignee_name": strcol({0: name, 2: name511, 3: name}),
-        "currency": categorical(np.zeros(rows, np.int8), ["CNY"]),
+        "currency": const_categorical(np.zeros(rows, np.int8), ("CNY",)),
         "goods_value": numcol({0: goods_value, 3: goods_value}),
         "freight": numcol({0: freight, 2: freight, 3: freight}),
         "tax": numcol({0: taxt, 3: taxt}),
@@ -1422,26 +1490,13 @@ def _messages(ctx, rng, orders, buyers, buyer, lines, qty, n_lines, s_of, ebc, e
     })
     day = (local_ns[bad] // NS_PER_DAY)
     oids = orders["order_id"].to_numpy()[bad]
-    lab = anomaly_rows("customs_mismatch", "customs_messages", oids, start=_to_date(day),
-                            end=_to_date(day), detail=detail)
-    lab["kind"] = np.array([f"customs_mismatch_{c}" for c in MISMATCH_CHECKS])[kind]
+    lab = _label_group("customs_mismatch", "customs_messages", oids, day, detail,
+                       np.array([f"customs_mismatch_{c}" for c in MISMATCH_CHECKS])[kind])
 
-    # planted incomplete declarations (三单不全): the payment or the waybill message of a few
-    # other orders was never sent (own generator, so the messages above are unchanged)
-    free = np.setdiff1d(np.arange(n), bad)
-    k = min(len(free), max(len(MISSING_TYPES), round(0.01 * n)))
-    gone = np.sort(miss_rng.choice(free, k, replace=False))
-    gkind = miss_rng.permutation(np.arange(k) % len(MISSING_TYPES))
-    gtype = np.array([MESSAGE_TYPES.index(t) for t in MISSING_TYPES])[gkind]
-    keep = np.ones(rows, bool)
-    keep[4 * gone + gtype] = False
-    msgs = msgs[keep].reset_index(drop=True)
     gday = local_ns[gone] // NS_PER_DAY
-    lab_gone = anomaly_rows(
+    lab_gone = _label_group(
         "customs_missing_message", "customs_messages", orders["order_id"].to_numpy()[gone],
-        start=_to_date(gday), end=_to_date(gday),
-        detail=np.array([f"{MESSAGE_TYPES[t]} ({MESSAGE_NAMES[t]}) message missing"
-                         for t in gtype], dtype=object))
-    lab_gone["kind"] = np.array([f"customs_missing_{CUSTOMS_MESSAGE_TYPES[t]}"
-                                 for t in MISSING_TYPES])[gkind]
-    return msgs, pd.concat([lab, lab_gone], ignore_index=True)
+        gday, np.array([f"{MESSAGE_TYPES[t]} ({MESSAGE_NAMES[t]}) message missing"
+                        for t in gtype], dtype=object),
+        np.array([f"customs_missing_{CUSTOMS_MESSAGE_TYPES[t]}" for t in MISSING_TYPES])[gkind])
+    return msgs, [lab, lab_gone]

@@ -19,7 +19,7 @@ import pandas as pd
 from cbec_sim import rules
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import categorical, fast_ids, take
+from cbec_sim.tables._util import const_categorical, fast_ids, take
 from cbec_sim.tables.labels import anomaly_rows
 from cbec_sim.validate import invariant
 from cbec_sim.world import World
@@ -93,6 +93,19 @@ def _fraud_orders(ctx: Context) -> set[str]:
     return set(lab.loc[keep, "entity_id"].astype(str))
 
 
+def _isin_ids(col: pd.Series, ids) -> np.ndarray:
+    """``col.isin(ids).to_numpy()`` for a text id column, as one Arrow hash look-up
+    (a column with missing ids is left to pandas)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(col, type=pa.string(), from_pandas=True)
+    if arr.null_count:
+        return col.isin(ids).to_numpy()
+    values = pa.array(np.asarray(list(ids), dtype=object), type=pa.string(), from_pandas=True)
+    return np.asarray(pc.is_in(arr, value_set=values), dtype=bool)
+
+
 def _is(col: pd.Series, value: str) -> np.ndarray:
     """``col == value`` for a categorical or text column, without converting it to text."""
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -111,6 +124,33 @@ def _pick_reason(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     return np.where(idx < p.shape[1], idx, -1)
 
 
+def _store_months(store: np.ndarray, month: np.ndarray,
+                  free: np.ndarray) -> dict[str, np.ndarray]:
+    """Card payments per (store, month), keeping months whose next month also has payments.
+
+    ``store``: store codes (ordered like the sorted store ids, -1 = missing, dropped);
+    ``month``: period ordinals; ``free``: payments not yet disputed. Returns arrays ``s``
+    (store code), ``m``, ``n`` (payments), ``free`` (undisputed payments) and ``n_next``
+    (payments the month after), sorted by store then month -- the rows of a sorted
+    ``groupby(["s", "m"])`` inner-merged with itself shifted by one month.
+    """
+    ok = store >= 0
+    store, month, free = store[ok].astype(np.int64), month[ok], free[ok]
+    if not len(store):
+        empty = np.zeros(0, np.int64)
+        return {"s": empty, "m": empty, "n": empty, "free": empty, "n_next": empty}
+    m_lo = month.min()
+    span = month.max() - m_lo + 2  # + 2: "next month" of the last month stays in its store
+    key, inv = np.unique(store * span + (month - m_lo), return_inverse=True)
+    n = np.bincount(inv, minlength=len(key))
+    n_free = np.bincount(inv, weights=free, minlength=len(key)).astype(np.int64)
+    pos = np.minimum(np.searchsorted(key, key + 1), len(key) - 1)
+    has_next = key[pos] == key + 1
+    key = key[has_next]
+    return {"s": key // span, "m": key % span + m_lo, "n": n[has_next],
+            "free": n_free[has_next], "n_next": n[pos[has_next]]}
+
+
 def build(ctx: Context) -> dict[str, pd.DataFrame]:
     """The ``chargebacks`` table and its ``anomalies`` label."""
     rng = ctx.rng("risk")
@@ -127,11 +167,11 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     returned = _is(o["status"], "returned")[elig]
 
     # 1. which card payments are disputed, and why (hash look-ups on the id column)
-    fraud = oid_s.isin(_fraud_orders(ctx)).to_numpy()[elig]
+    fraud = _isin_ids(oid_s, _fraud_orders(ctx))[elig]
     ship = ctx.tables.get("shipments")
     lost_ids = set() if ship is None else set(ship.loc[ship["is_lost"].to_numpy(bool),
                                                        "order_id"].astype(str))
-    parcel_lost = oid_s.isin(lost_ids).to_numpy()
+    parcel_lost = _isin_ids(oid_s, lost_ids)
     lost = status_lost | parcel_lost[elig]
     p = np.tile([BASE_P[r] for r in REASONS], (n, 1))
     p[fraud, 0] = FRAUD_LABELLED_P
@@ -142,24 +182,24 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     partial = r_dispute.uniform(0.3, 1.0, n)
 
     # 2. planted: one store-month whose cardholders dispute a batch of last month's payments
-    st = take(o["store_id"], elig).to_numpy(object)
+    sid = o["store_id"]  # codes in lexical order of the ids (a categorical: of its values)
+    store_code, store_names = pd.factorize(
+        sid.to_numpy(object) if isinstance(sid.dtype, pd.CategoricalDtype) else sid, sort=True)
+    st = store_code[elig]
     month = pd.DatetimeIndex(paid[elig].view("M8[ns]")).to_period("M").asi8
     plant_open = np.full(n, -1, np.int64)
     labels = []
     free = reason < 0
-    per = (pd.DataFrame({"s": st, "m": month, "free": free})
-           .groupby(["s", "m"]).agg(n=("free", "size"), free=("free", "sum")).reset_index())
-    nxt = per.assign(m=per["m"] - 1)[["s", "m", "n"]].rename(columns={"n": "n_next"})
-    per = per.merge(nxt, on=["s", "m"])  # months followed by a month with card payments
+    per = _store_months(st, month, free)  # store-months followed by one with card payments
     # enough disputes to reach twice the threshold ratio next month, and the minimum count
-    per["k"] = np.maximum(rules.CHARGEBACK_COUNT_MIN + 1,
-                          np.ceil(2 * rules.CHARGEBACK_RATIO_MAX * per["n_next"]).astype(int))
+    k_min = np.maximum(rules.CHARGEBACK_COUNT_MIN + 1,
+                       np.ceil(2 * rules.CHARGEBACK_RATIO_MAX * per["n_next"]).astype(int))
     last = pd.Timestamp(snap - 25 * NS_DAY).to_period("M").ordinal  # room for days 3–24
-    cand = per[(per["free"] >= per["k"]) & (per["m"] + 1 <= last)].reset_index(drop=True)
+    cand = np.flatnonzero((per["free"] >= k_min) & (per["m"] + 1 <= last))
     if len(cand):
-        c = cand.iloc[int(r_plant.integers(len(cand)))]
-        s0, m0, k = str(c["s"]), int(c["m"]), int(c["k"])
-        rows = np.flatnonzero((st == s0) & (month == m0) & free)
+        c = cand[int(r_plant.integers(len(cand)))]
+        s0, m0, k = str(store_names[per["s"][c]]), int(per["m"][c]), int(k_min[c])
+        rows = np.flatnonzero((st == per["s"][c]) & (month == m0) & free)
         pick = np.sort(r_plant.choice(rows, k, replace=False))
         first = pd.Period(ordinal=m0 + 1, freq="M").start_time
         day = r_plant.integers(2, 24, k)  # days 3–24: the same month in every time zone
@@ -204,14 +244,14 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
         "store_id": take(o["store_id"], r),
         "platform_id": take(o["platform_id"], r),
         "market": o["market"].take(r).to_numpy(),
-        "card_network": categorical(network[d][sel], NETWORKS),
-        "reason_code": categorical(rs[sel], REASONS),
+        "card_network": const_categorical(network[d][sel], NETWORKS),
+        "reason_code": const_categorical(rs[sel], REASONS),
         "opened_at": pd.to_datetime(opened[sel], utc=True),
         "amount": amount[sel],
         "currency": o["currency"].take(r).to_numpy(),
         "amount_cny": rules.round_cents(amount[sel] * fx[sel]),
         "fee_usd": np.full(len(sel), rules.CHARGEBACK_FEE_USD),
-        "status": categorical(stat[sel], STATUSES),
+        "status": const_categorical(stat[sel], STATUSES),
         "resolved_at": pd.to_datetime(np.where(done[sel], resolve[sel], nat), utc=True),
     })
     out["opened_at"] = out["opened_at"].dt.floor("s")
