@@ -12,7 +12,9 @@ from functools import cache
 
 from graders.exercise import Exercise
 
-MODULES: tuple[str, ...] = ("m00_orientation", "m01_market_platform", "m06_product_listing",
+MODULES: tuple[str, ...] = ("m00_orientation", "m01_market_platform", "m03_store_onboarding",
+                              "m06_product_listing",
+                              "m08_visual_store",
                               "m10_platform_marketing", "m11_live_offsite_marketing",
                               "m13_logistics", "m14_data_analysis",
                               "m15_b2b_deals", "m17_fulfilment_settlement", "m18_after_sales",
