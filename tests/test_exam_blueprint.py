@@ -42,15 +42,18 @@ def test_default_blueprint_validates_against_todays_bank():
     assert bp.late.policy in ("reject", "penalise", "accept-with-flag")
 
 
-def test_full_blueprint_fails_with_a_clear_message():
-    bp = load(FULL)  # the shape is fine
-    assert len(bp.units) == 10
-    with pytest.raises(ExamError) as e:
-        validate(bp)
-    msg = str(e.value)
-    assert "\n" not in msg
-    assert "full.yaml" in msg and "unit store_account" in msg and "bank has 0" in msg
-    assert "5.3" in msg  # which stages lack modules
+def test_full_blueprint_fills_all_ten_units_with_parallel_forms():
+    from graders.curriculum import curriculum
+
+    bp = load(FULL)
+    summary = validate(bp)  # every competency unit now has exam-ready items
+    assert set(summary) == set(curriculum(ROOT / "course").units)
+    usage: dict[str, int] = {}
+    forms = [assemble_form(bp, f"full{i}", usage) for i in range(bp.forms)]
+    for f in forms:
+        assert len(f) == sum(u.items for u in bp.units)
+        assert {e.unit for e in f} == set(summary)
+    assert len({frozenset(e.id for e in f) for f in forms}) == bp.forms
 
 
 def test_unit_without_enough_items_of_the_difficulty_names_unit_and_what_is_missing(tmp_path):
@@ -139,14 +142,17 @@ def test_cli_validate(tmp_path):
     assert "ok" in r.output and "data_analysis" in r.output
     from graders.cli import main
 
-    assert main(["exam", "validate", str(FULL), "--course", str(ROOT / "course")]) == 2
+    assert main(["exam", "validate", str(FULL), "--course", str(ROOT / "course")]) == 0
     p = small_blueprint(tmp_path)
     assert main(["exam", "validate", str(p), "--course", str(ROOT / "course")]) == 0
 
 
-def test_cli_validate_error_is_one_line(capfd):
+def test_cli_validate_error_is_one_line(capfd, tmp_path):
     from graders.cli import main
 
-    assert main(["exam", "validate", str(FULL), "--course", str(ROOT / "course")]) == 2
+    text = FULL.read_text(encoding="utf-8").replace(
+        "{id: visual, weight: 0.05, items: 1,", "{id: visual, weight: 0.05, items: 40,")
+    too_many = write(tmp_path, text)
+    assert main(["exam", "validate", str(too_many), "--course", str(ROOT / "course")]) == 2
     err = capfd.readouterr().err.strip()
-    assert err.startswith("cbec: ") and "unit store_account" in err and "\n" not in err
+    assert err.startswith("cbec: ") and "unit visual" in err and "\n" not in err

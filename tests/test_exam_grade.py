@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from _exam import build_small, fill
@@ -200,3 +201,24 @@ def test_timeout_is_flagged_and_cli_build(tmp_path):
     with open(exam / "report" / "candidates.csv", encoding="utf-8") as fh:
         row = next(csv.DictReader(fh))
     assert "timeout" in row["flags"] and row["passed"] == "False"
+
+
+@pytest.mark.slow
+def test_exam_demo_with_the_full_blueprint(tmp_path):
+    """All ten competency units: packs of every unit's exam-ready items are graded as the
+    simulated answers say (the items of the store, visual and marketing modules included)."""
+    require_bwrap()
+    full = Path(__file__).resolve().parents[1] / "course" / "exams" / "full.yaml"
+    r = CliRunner().invoke(cli, ["demo", "--exam", "--blueprint", str(full),
+                                 "--out", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output
+    assert "course/exams/full.yaml (10 units" in r.output
+    assert "grades match the simulated answers" in r.output
+
+
+def test_demo_blueprint_needs_exam_and_an_existing_file(tmp_path):
+    r = CliRunner().invoke(cli, ["demo", "--blueprint", "x.yaml", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "--blueprint goes with --exam" in r.output
+    r = CliRunner().invoke(cli, ["demo", "--exam", "--blueprint", str(tmp_path / "no.yaml"),
+                                 "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "no such file" in r.output

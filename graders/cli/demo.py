@@ -23,7 +23,11 @@ DEFAULT_SEED = 20250101
 @click.option("--exam", "exam", is_flag=True,
               help="Run the exam path instead: blueprint → packs → open → collect → grade → "
                    "report for 4 simulated candidates (into OUT/exam-demo).")
-def demo(out: Path, n_orders: int, seed: int, trainees: int, exam: bool = False) -> None:
+@click.option("--blueprint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --exam: the exam blueprint (default course/exams/default.yaml; "
+                   "course/exams/full.yaml covers all ten competency units).")
+def demo(out: Path, n_orders: int, seed: int, trainees: int, exam: bool = False,
+         blueprint: Path | None = None) -> None:
     """Run the instructor path end to end on built-in defaults.
 
     Simulate a world and write it as a dataset with its data dictionary and labels; check the
@@ -36,11 +40,16 @@ def demo(out: Path, n_orders: int, seed: int, trainees: int, exam: bool = False)
 
     if out.exists() and not out.is_dir():
         raise CbecError(f"--out {out} is a file; give a folder path")
+    if blueprint is not None and not exam:
+        raise CbecError("--blueprint goes with --exam (cbec demo --exam --blueprint FILE)")
     if exam:
-        from graders.exam.demo import echo_exam_demo
+        from graders.exam.demo import BLUEPRINT, echo_exam_demo
 
+        if blueprint is not None and not blueprint.is_file():
+            raise CbecError(f"--blueprint {blueprint}: no such file; give an exam blueprint "
+                            "YAML such as course/exams/full.yaml")
         try:
-            echo_exam_demo(out / "exam-demo", click.echo)
+            echo_exam_demo(out / "exam-demo", click.echo, blueprint or BLUEPRINT)
         except Exception as exc:  # surfaced as one line by the CLI
             raise CbecError(f"demo --exam: {exc}") from exc
         return

@@ -97,8 +97,9 @@ def _expected_points(m: dict, cid: str, answers: dict, secret: str, tmp: Path) -
 
 
 def run_exam_demo(out: str | Path, *, echo: Callable[[str], None] = print,
-                  workers: int = 2) -> ExamDemo:
-    """Run the whole exam path under ``out`` (replaced); returns paths and mismatches."""
+                  workers: int = 2, blueprint: Path = BLUEPRINT) -> ExamDemo:
+    """Run the whole exam path under ``out`` (replaced) with ``blueprint`` (default: the
+    kit's ``course/exams/default.yaml``); returns paths and mismatches."""
     import tempfile
 
     from graders.exam.blueprint import load, validate
@@ -119,15 +120,16 @@ def run_exam_demo(out: str | Path, *, echo: Callable[[str], None] = print,
         ensure_secret(course)
         secret = course_secret(course)
         assert secret is not None
-        bp = load(BLUEPRINT)
+        bp = load(blueprint)
         validate(bp, course)
-        echo(f"  blueprint ok:     {BLUEPRINT.relative_to(KIT)} ({len(bp.units)} units, "
+        shown = blueprint.relative_to(KIT) if blueprint.is_relative_to(KIT) else blueprint
+        echo(f"  blueprint ok:     {shown} ({len(bp.units)} units, "
              f"{sum(u.items for u in bp.units)} items, {bp.forms} forms)")
         cands = out / "candidates.csv"
         cands.write_text("id,first_name,last_name\n" + "".join(
             f"{c},{f},{last}\n" for c, f, last in CANDIDATES), encoding="utf-8")
         exam = out / "exam"
-        build(BLUEPRINT, cands, exam, course=course, session="demo", workers=workers)
+        build(blueprint, cands, exam, course=course, session="demo", workers=workers)
         m = read_manifest(exam)
         echo(f"  packs built:      {exam / 'packs'}/ ({len(m['candidates'])} candidates, "
              f"{len(m['forms'])} forms)")
@@ -142,6 +144,8 @@ def run_exam_demo(out: str | Path, *, echo: Callable[[str], None] = print,
                 items = m["candidates"][cid]["items"]
                 chosen[cid] = _answers(rng, items, ABILITY[cid])
                 truth[cid] = _expected_points(m, cid, chosen[cid], secret, Path(tmp))
+                if cid == LATE and bp.late.policy == "reject":  # graded 0 by the policy
+                    truth[cid] = {q: (o, 0.0) for q, (o, _p) in truth[cid].items()}
                 if cid != LATE:
                     _fill(exam / "packs" / cid / "exam.ipynb", inbox / cid / "exam.ipynb",
                           chosen[cid], cheat=cid == CHEAT)
@@ -170,13 +174,14 @@ def run_exam_demo(out: str | Path, *, echo: Callable[[str], None] = print,
 
 
 
-def echo_exam_demo(out: str | Path, echo: Callable[[str], None]) -> ExamDemo:
+def echo_exam_demo(out: str | Path, echo: Callable[[str], None],
+                   blueprint: Path = BLUEPRINT) -> ExamDemo:
     """Run the exam demo for ``cbec demo --exam`` and print where everything is; a
     disagreement between grades and the simulation is an error."""
     from graders.exam.blueprint import ExamError
 
     echo(f"cbec demo --exam: a small exam end to end in {out}/")
-    d = run_exam_demo(out, echo=echo)
+    d = run_exam_demo(out, echo=echo, blueprint=blueprint)
     echo(f"  candidate packs:  {d.exam / 'packs'}/<id>/ and <id>.zip")
     echo(f"  server manifest:  {d.exam / 'server' / 'manifest.json'} (forms, fingerprints, "
          "window, receipts)")
