@@ -157,6 +157,17 @@ def take(values, idx: np.ndarray) -> pd.Series:
     return pd.Series(arr.take(pa.array(idx, mask=mask if mask.any() else None)), dtype="str")
 
 
+def equals(col: pd.Series, value: str) -> np.ndarray:
+    """``col == value`` as a bool array; a categorical column is compared by its codes
+    (no conversion to text)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = col.cat.categories
+        if value not in cats:
+            return np.zeros(len(col), bool)
+        return col.cat.codes.to_numpy() == cats.get_loc(value)
+    return (col == value).to_numpy(bool)
+
+
 def categorical(codes: np.ndarray, categories) -> pd.Categorical:
     """A categorical from integer codes (-1 = missing) and its category labels."""
     return pd.Categorical.from_codes(np.asarray(codes), categories=list(categories))

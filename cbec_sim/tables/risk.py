@@ -19,7 +19,7 @@ import pandas as pd
 from cbec_sim import rules
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import const_categorical, fast_ids, take
+from cbec_sim.tables._util import const_categorical, equals, fast_ids, take
 from cbec_sim.tables.labels import anomaly_rows
 from cbec_sim.validate import invariant
 from cbec_sim.world import World
@@ -106,15 +106,6 @@ def _isin_ids(col: pd.Series, ids) -> np.ndarray:
     return np.asarray(pc.is_in(arr, value_set=values), dtype=bool)
 
 
-def _is(col: pd.Series, value: str) -> np.ndarray:
-    """``col == value`` for a categorical or text column, without converting it to text."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories
-        if value not in cats:
-            return np.zeros(len(col), bool)
-        return col.cat.codes.to_numpy() == cats.get_loc(value)
-    return (col == value).to_numpy(bool)
-
 
 def _pick_reason(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     """Reason index per row (-1 = no dispute) from per-reason probabilities ``p`` (n × 4)."""
@@ -158,13 +149,13 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     o = ctx.tables["orders"]
     snap = (ctx.end + pd.Timedelta(days=1)).tz_localize("UTC").value
     paid = o["paid_at"].array.asi8
-    card = _is(o["payment_method"], CARD_METHOD) & (paid != np.iinfo(np.int64).min) & ~_is(
+    card = equals(o["payment_method"], CARD_METHOD) & (paid != np.iinfo(np.int64).min) & ~equals(
         o["status"], "cancelled")
     elig = np.flatnonzero(card)
     n = len(elig)
     oid_s = o["order_id"]
-    status_lost = _is(o["status"], "lost")[elig]
-    returned = _is(o["status"], "returned")[elig]
+    status_lost = equals(o["status"], "lost")[elig]
+    returned = equals(o["status"], "returned")[elig]
 
     # 1. which card payments are disputed, and why (hash look-ups on the id column)
     fraud = _isin_ids(oid_s, _fraud_orders(ctx))[elig]

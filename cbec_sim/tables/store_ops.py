@@ -33,7 +33,7 @@ import pandas as pd
 from cbec_sim import rules
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import fast_ids, take
+from cbec_sim.tables._util import equals, fast_ids, take
 from cbec_sim.tables.labels import label_frame, label_spec
 
 NS_DAY = 86_400 * 10**9
@@ -393,15 +393,6 @@ def _quantile(x: np.ndarray, q: float) -> float:
     return float(a[lo] + (h - lo) * (a[min(lo + 1, len(a) - 1)] - a[lo]))
 
 
-def _is(col: pd.Series, value: str) -> np.ndarray:
-    """``col == value`` as a bool array (categorical columns compared by code)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = col.cat.categories
-        if value not in cats:
-            return np.zeros(len(col), bool)
-        return col.cat.codes.to_numpy() == cats.get_loc(value)
-    return (col == value).to_numpy(bool)
-
 
 def _utc(ns: np.ndarray) -> pd.DatetimeIndex:
     """UTC timestamps from int64 nanoseconds (as ``pd.to_datetime(ns, utc=True)``)."""
@@ -468,7 +459,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     sid_s = stores["store_id"]
     sid = sid_s.to_numpy(object)
     spid = stores["platform_id"].to_numpy(object)
-    b2b = _is(stores["model"], "B2B")
+    b2b = equals(stores["model"], "B2B")
     col = b2b.astype(int)
     reqs = dict(zip(plat["platform_id"].tolist(), plat["onboarding_requirements"].tolist(),
                     strict=True))
@@ -664,7 +655,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     lp = spid[lst_sc]
     tl = listings["title_length"].to_numpy()
     titles = np.strings.lower(listings["title"].to_numpy(str))
-    active = _is(listings["status"], "active")
+    active = equals(listings["status"], "active")
     padded = np.strings.add(np.strings.add(" ", titles), " ")
     has_term = {t: np.strings.find(padded, f" {t.lower()} ") >= 0 for t in CLAIM_TERMS}
     rows = []
