@@ -60,7 +60,9 @@ def test_released_module_is_built_and_listed(module):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("kernels")
+# their own group: the other xdist worker runs them beside the "kernels" group (one module's
+# cohort at a time there), which keeps `make test` well under 20 minutes on 2 cores
+@pytest.mark.xdist_group("module-cohorts")
 @pytest.mark.parametrize("module", [m.id for m in TEACHING])
 def test_cohort_is_graded_by_cbec_grade_as_simulated(module, tmp_path):
     from graders import cells, cohort, release
