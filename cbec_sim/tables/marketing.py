@@ -1409,22 +1409,57 @@ def attribute_codes(ctx: Context, sidx: np.ndarray, t_ns: np.ndarray,
 
 
 # --------------------------------------------------------------------------- metrics
+def remember_order_view(ctx: Context, orders: pd.DataFrame, sidx: np.ndarray,
+                        t_ns: np.ndarray, codes: dict[str, np.ndarray]) -> None:
+    """Keep the integer codes the orders stage made for ``orders`` (store rows of
+    :func:`_store_frame`, UTC instants, and :func:`attribute_codes`' result), so that
+    :func:`_order_view` need not look every id up again while ``orders`` is unchanged."""
+    ctx.cache[("marketing.order_codes",)] = ((orders,), {"sidx": sidx, "t_ns": t_ns, **codes})
+
+
+def _order_codes(ctx: Context, o: pd.DataFrame, st: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Store row, UTC instant, channel, device and marketing ids of each order as integer
+    positions (-1 = none): remembered by the orders stage, else looked up from the text."""
+    def lookup() -> dict[str, np.ndarray]:
+        out = {"sidx": _codes(o["store_id"], st["store_id"]), "t_ns": _utc_ns(o["created_at"]),
+               "channel": _codes(o["channel"], CHANNELS),
+               "device": _codes(o["device"], DEVICES)}
+        for key, table, col in (("live", "live_sessions", "live_session_id"),
+                                ("post", "social_posts", "post_id")):
+            t = ctx.tables.get(table)
+            out[key] = (_codes(o[col], t[col]) if t is not None and len(t)
+                        else np.full(len(o), -1))
+        out["campaign_id"], out["keyword_id"] = (
+            _codes(o[col], t[col]) if t is not None and len(t) else np.full(len(o), -1)
+            for col, t in (("campaign_id", ctx.tables.get("ad_campaigns")),
+                           ("keyword_id", ctx.tables.get("keywords"))))
+        return out
+
+    got = dict(ctx.cached(("marketing.order_codes",), (o,), lookup))
+    if "ak" in got:  # ad keyword rows → their campaign and keyword positions
+        ak = ctx.tables.get("ad_keywords")
+        for col, table in (("campaign_id", "ad_campaigns"), ("keyword_id", "keywords")):
+            t = ctx.tables.get(table)
+            if ak is None or not len(ak) or t is None or not len(t):
+                got[col] = np.full(len(o), -1)
+            else:
+                pos = np.append(_codes(ak[col], t[col]), -1)
+                got[col] = pos[np.where(got["ak"] >= 0, got["ak"], len(pos) - 1)]
+    return got
+
+
 def _order_view(ctx: Context, st: pd.DataFrame) -> dict[str, np.ndarray]:
     """Integer-coded view of the orders: store, local day, channel, device, ids, cents."""
     o = ctx.tables["orders"]
-    sidx = _codes(o["store_id"], st["store_id"])
-    t_ns = _utc_ns(o["created_at"])
-    out = {
-        "sidx": sidx, "day": _local_day(ctx, t_ns, sidx, st),
+    c = _order_codes(ctx, o, st)
+    return {
+        "sidx": c["sidx"], "day": _local_day(ctx, c["t_ns"], c["sidx"], st),
         "cents": to_cents(o["order_total"].to_numpy(float)).astype(np.float64),
-        "ch": _codes(o["channel"], CHANNELS), "dev": _codes(o["device"], DEVICES),
+        "ch": np.asarray(c["channel"], dtype=np.int64),
+        "dev": np.asarray(c["device"], dtype=np.int64),
+        "live_session_id": c["live"], "post_id": c["post"],
+        "campaign_id": c["campaign_id"], "keyword_id": c["keyword_id"],
     }
-    for table, col in (("live_sessions", "live_session_id"), ("social_posts", "post_id"),
-                       ("ad_campaigns", "campaign_id"), ("keywords", "keyword_id")):
-        t = ctx.tables.get(table)
-        out[col] = (_codes(o[col], t[col]) if t is not None and len(t)
-                    else np.full(len(o), -1))
-    return out
 
 
 def _ads_daily(ctx, rng, st, ov):

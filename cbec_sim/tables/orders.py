@@ -364,7 +364,8 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                                       promos["threshold_amount"].to_numpy(float)[pk],
                                       promos["amount_off"].to_numpy(float)[pk])
         attr["promo"] = np.where(disc > 0, promo_i, -1)  # no discount: no promotion recorded
-    attr = in_background(marketing.attribute_columns, ctx, attr,
+    codes = attr
+    attr = in_background(marketing.attribute_columns, ctx, codes,
                          threaded=n >= THREAD_MIN_ORDERS)
     store_cur = b2c["currency"].astype(str).to_numpy()
     currencies = sorted(set(store_cur))
@@ -446,6 +447,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
         "n_items": np.bincount(lo, weights=qty, minlength=n).astype(np.int64),
         "is_repeat": is_repeat,
     }, copy=False)
+    marketing.remember_order_view(ctx, orders, st_pos[s_idx], created_ns, codes)
 
     # order lines with pro-rata discount allocation (exact to the cent)
     disc_c = to_cents(disc)

@@ -117,3 +117,27 @@ def test_days_from_start_equals_timedelta_days(dates):
     want = (pd.to_datetime(pd.Series(dates)) - ctx.start).dt.days.to_numpy()
     got = _days_from_start(ctx, dates)
     assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
+
+
+def test_order_view_from_the_orders_stage_codes_equals_text_lookup():
+    """The metrics stage reuses the orders stage's integer codes; looking the ids up again
+    from the text columns gives the same view (also when a stage replaces the orders)."""
+    import sys
+
+    import cbec_sim
+    from cbec_sim.tables import marketing
+
+    gen = sys.modules["cbec_sim.generate"]
+    ctx = gen._context(3000, None, None, "2025-01-01", 3, 11)
+    gen._run_stages(ctx, until_table="orders")
+    st = marketing._store_frame(ctx)
+    remembered = marketing._order_view(ctx, st)
+    assert ("marketing.order_codes",) in ctx.cache
+    ctx.tables["orders"] = ctx.tables["orders"].copy()  # a replaced table: text lookup
+    looked_up = marketing._order_view(ctx, st)
+    assert remembered.keys() == looked_up.keys()
+    for k in remembered:
+        assert np.array_equal(remembered[k], looked_up[k]), k
+        assert remembered[k].dtype == looked_up[k].dtype, k
+    assert (remembered["campaign_id"] >= 0).any() and (remembered["live_session_id"] >= 0).any()
+    assert cbec_sim  # the package registers every table spec
