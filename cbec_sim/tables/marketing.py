@@ -1436,6 +1436,7 @@ def _order_codes(ctx: Context, o: pd.DataFrame, st: pd.DataFrame) -> dict[str, n
         return out
 
     got = dict(ctx.cached(("marketing.order_codes",), (o,), lookup))
+    ctx.cache.pop(("marketing.order_codes",), None)  # used once: free it (big worlds)
     if "ak" in got:  # ad keyword rows → their campaign and keyword positions
         ak = ctx.tables.get("ad_keywords")
         for col, table in (("campaign_id", "ad_campaigns"), ("keyword_id", "keywords")):

@@ -129,10 +129,11 @@ def test_order_view_from_the_orders_stage_codes_equals_text_lookup():
 
     gen = sys.modules["cbec_sim.generate"]
     ctx = gen._context(3000, None, None, "2025-01-01", 3, 11)
-    gen._run_stages(ctx, until_table="orders")
+    gen._run_stages(ctx, until_table="customers")  # up to the orders stage (completes it)
     st = marketing._store_frame(ctx)
-    remembered = marketing._order_view(ctx, st)
     assert ("marketing.order_codes",) in ctx.cache
+    remembered = marketing._order_view(ctx, st)
+    assert ("marketing.order_codes",) not in ctx.cache  # used once, then freed
     ctx.tables["orders"] = ctx.tables["orders"].copy()  # a replaced table: text lookup
     looked_up = marketing._order_view(ctx, st)
     assert remembered.keys() == looked_up.keys()
