@@ -40,6 +40,7 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Choice, Frame, IdSet, Number, Rate, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "01-market-platform"
 UNIT = "market_platform"
@@ -345,10 +346,6 @@ def _cost_per_inquiry(w) -> float:
 
 
 # --- solution snippets ------------------------------------------------------------------------
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _T = ("main = stores[stores.model == 'B2C'].iloc[0]          # 第一家 B2C 店铺\n"

@@ -28,16 +28,14 @@ import pandas as pd
 from cbec_sim.tables import store_ops as so
 from graders.compare import Chart, Frame, IdSet, Integer, Money, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import is_missing as _isna
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "03-store-onboarding"
 
 UNIT = "store_account"
 WINDOW = so.EXPIRY_WINDOW_DAYS  # 90 days: "expires soon" in the readiness check
 STEP_NAMES = ("submit", "verify", "pay", "open")
-
-
-def _isna(x) -> bool:
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
 
 
 def _day(x) -> pd.Timestamp:
@@ -267,10 +265,6 @@ def _impact(w) -> list[str]:
 
 # --- solution snippets ------------------------------------------------------------------------
 
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
-
 
 _EXPIRING_SOLUTION = """\
 as_of = company_documents.checked_on.max()
@@ -384,7 +378,6 @@ for p, term in zip(banned.platform_id, banned.new_value.str.lower()):
 min_img = rc[rc.rule_type == 'min_image_count'].set_index('platform_id').new_value.astype(int)
 few_images = lst.image_count < lst.platform_id.map(min_img)     # 没有新规的平台 → NaN → False
 impacted = set(lst.loc[too_long | has_banned | few_images, 'listing_id'])"""
-
 
 
 # --- items ------------------------------------------------------------------------------------

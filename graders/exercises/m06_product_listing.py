@@ -36,6 +36,7 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Frame, IdSet, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "06-product-listing"
 
@@ -53,10 +54,6 @@ MIN_IMAGES, MIN_BULLETS = 5, 5
 ZERO_EFFECT_MONTHS, MIN_AGE_DAYS = 3, 90
 SHOWCASE_SLOTS, SHOWCASE_MIN_IMPRESSIONS = 5, 3000
 RTS_MARKUP = 0.30
-
-
-def _isna(x) -> bool:
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
 
 
 def _store_market(w, store_id: str = "S001") -> str:
@@ -346,10 +343,6 @@ def _rts_price(w) -> pd.DataFrame:
 
 
 # --- solutions shared by mistakes ------------------------------------------------------------
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _KEYWORD_SOLUTION = """\

@@ -35,17 +35,13 @@ from cbec_sim.tables.visual import (
 )
 from graders.compare import Chart, Frame, IdSet, Integer, Rate
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "08-visual-store"
 
 UNIT = "visual"
 ALPHA = 0.05  # significance level of the A/B test
 Z95 = 1.96  # two-sided 95 % normal quantile
-
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 def _rows(df: pd.DataFrame, *cols: str):

@@ -28,6 +28,8 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Frame, IdSet, Money, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import is_missing as _isna
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "10-platform-marketing"
 
@@ -44,10 +46,6 @@ DEAL_PRICE = 0.80  # a flash deal at a further 20 % off: the buyer pays 80 % of 
 EVENT_BEFORE_DAYS = 14  # baseline window before a platform event
 PAUSE_MIN_CLICKS = 20  # pause a keyword after this many clicks without an order
 B2B_RANK_LIMIT = 10  # a B2B keyword ranked below the first 10 positions needs a bid
-
-
-def _isna(x) -> bool:
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
 
 
 # --- references: 10.01 promotions -------------------------------------------------------------
@@ -274,10 +272,6 @@ def _b2b_bid_keywords(w) -> list[str]:
 
 
 # --- solution snippets shared by mistakes -----------------------------------------------------
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _DISCOUNT_SOLUTION = """\

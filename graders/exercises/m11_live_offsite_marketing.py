@@ -38,6 +38,8 @@ import pandas as pd
 
 from graders.compare import Chart, Choice, Frame, IdSet, Number, Rate, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import is_missing as _isna
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "11-live-offsite-marketing"
 
@@ -56,10 +58,6 @@ INFLUENCER_COMMISSION = 0.20
 POSITION_CTR: dict[int, float] = {1: 0.30, 2: 0.16, 3: 0.10, 4: 0.07, 5: 0.05, 6: 0.04,
                                   7: 0.03, 8: 0.025, 9: 0.02, 10: 0.018}
 SNS_PAID = ("facebook", "instagram", "youtube", "tiktok", "pinterest")
-
-
-def _isna(x) -> bool:
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
 
 
 # --- references: 11.01 live streaming ---------------------------------------------------------
@@ -264,10 +262,6 @@ def _low_conversion_keywords(w) -> list[str]:
 
 
 # --- solution snippets shared by mistakes -----------------------------------------------------
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _GPM_HOST_SOLUTION = """\

@@ -30,6 +30,7 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Frame, IdSet, Rate, SeriesOf
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "15-b2b-deals"
 
@@ -268,11 +269,6 @@ is_late = ((c.status != 'cancelled') & c.deposit_paid_at.notna()
 late = c[is_late]
 overdue = late[['contract_id', 'deposit_usd']].assign(
     days_overdue=(end - late.ship_by_date).dt.days)"""
-
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 # --- items ------------------------------------------------------------------------------------

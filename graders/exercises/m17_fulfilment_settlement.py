@@ -33,6 +33,7 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Frame, IdSet, Money, SeriesOf, Text
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "17-fulfilment-settlement"
 
@@ -235,11 +236,6 @@ paid = settlements[settlements.status == 'paid'].copy()
 paid['schedule'] = paid.settlement_id.map(schedule).fillna(0)
 over = paid.referral_fees > 1.02 * paid.schedule
 overcharged_ids = paid.loc[over, 'settlement_id']"""
-
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _UNCLAIMED_SOLUTION = """\

@@ -34,6 +34,8 @@ import pandas as pd
 from cbec_sim import rules
 from graders.compare import Chart, Frame, Rate, SeriesOf, Verdict
 from graders.exercise import Exercise, Mistake
+from graders.exercises._helpers import is_missing as _isna
+from graders.exercises._helpers import variant as _variant
 
 MODULE = "18-after-sales"
 
@@ -57,10 +59,6 @@ class SharedFrame(Frame):
                 return Verdict(False, "shape", f"表里有不该分享的列：{', '.join(extra)}。",
                                "对外只分享题目列出的几列（必要性原则）。")
         return super().compare(answer, expected)
-
-
-def _isna(x) -> bool:
-    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and x != x)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -174,10 +172,6 @@ def _b2b_repeat_rate(w) -> float:
 
 
 # --- solution snippets shared by mistakes -----------------------------------------------------
-
-def _variant(base: str, old: str, new: str) -> str:
-    assert old in base, old
-    return base.replace(old, new)
 
 
 _OFF_HOURS_SOLUTION = """\
