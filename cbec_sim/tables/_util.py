@@ -93,11 +93,13 @@ def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: np.nda
 
 
 def take_str(values, idx: np.ndarray):
-    """Arrow string array: ``values[idx]`` (fast gather of pool strings)."""
+    """Arrow string array: ``values[idx]`` (fast gather of pool strings); ``values`` may be
+    an Arrow string array already (then it is used as it is)."""
     import pyarrow as pa
 
-    return pa.array(np.asarray(values, dtype=object), type=pa.string()).take(
-        pa.array(np.asarray(idx, dtype=np.int64)))
+    arr = values if isinstance(values, pa.StringArray) else pa.array(
+        np.asarray(values, dtype=object), type=pa.string())
+    return arr.take(pa.array(np.asarray(idx, dtype=np.int64)))
 
 
 def join_str(*parts):

@@ -16,7 +16,7 @@ import pyarrow as pa
 from cbec_sim.context import Context
 from cbec_sim.pools import pools
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import categorical, id_array, join_str, str_series
+from cbec_sim.tables._util import categorical, id_array, join_str, str_series, take_str
 
 SEGMENTS = ("deal_seeker", "brand_loyal", "premium", "occasional")
 CHANNELS = ("organic_search", "sponsored_ads", "social", "live", "email", "direct", "affiliate")
@@ -127,11 +127,6 @@ def _pick_indexed(rng: np.random.Generator, pk: _PoolKind, codes: np.ndarray,
     return out
 
 
-def _take(values: pa.Array, idx: np.ndarray) -> pa.Array:
-    """``take_str(values, idx)`` for an Arrow string array that is already built."""
-    return values.take(pa.array(np.asarray(idx, dtype=np.int64)))
-
-
 def _b2c_weights(stores: pd.DataFrame, markets: list[str]) -> np.ndarray:
     """Summed ``size_weight`` of the B2C stores per market of ``markets`` (0 if none).
 
@@ -165,7 +160,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
     def pick(kind: str) -> tuple[_PoolKind, np.ndarray, pa.Array]:
         pk = _pool_kind(pool, kind)
         i = _pick_indexed(rng, pk, codes, locales)
-        return pk, i, _take(pk.value, i)
+        return pk, i, take_str(pk.value, i)
 
     fpk, fi, first = pick("first_name")
     lpk, li, last = pick("last_name")
@@ -181,7 +176,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:
                      pick("email_domain")[2])
     street = join_str(rng.integers(1, 400, n), " ", pick("street_name")[2])
     ppk, pi, _ = pick("phone")
-    phone = join_str(_take(ppk.value_prefix, pi),
+    phone = join_str(take_str(ppk.value_prefix, pi),
                      np.char.zfill(rng.integers(0, 10_000, n).astype(str), 4))
     df = pd.DataFrame({
         "customer_id": str_series(id_array("C", n, width=7)),

@@ -351,10 +351,10 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
 
     # channel, device and marketing ids as row positions (no string round trip)
     st_pos = marketing.store_positions(ctx, b2c["store_id"])
-    attr = marketing.attribute_codes(ctx, st_pos[s_idx], created_ns, is_repeat)
+    codes = marketing.attribute_codes(ctx, st_pos[s_idx], created_ns, is_repeat)
     promos = ctx.tables.get("promotions")
     disc = np.zeros(n)
-    promo_i = attr["promo"]
+    promo_i = codes["promo"]
     if promos is not None and len(promos) and (promo_i >= 0).any():
         ok = promo_i >= 0
         pk = promo_i[ok]
@@ -363,8 +363,7 @@ def build(ctx: Context) -> dict[str, pd.DataFrame]:  # one linear pipeline, kept
                                       promos["discount_pct"].to_numpy(float)[pk],
                                       promos["threshold_amount"].to_numpy(float)[pk],
                                       promos["amount_off"].to_numpy(float)[pk])
-        attr["promo"] = np.where(disc > 0, promo_i, -1)  # no discount: no promotion recorded
-    codes = attr
+        codes["promo"] = np.where(disc > 0, promo_i, -1)  # no discount: no promotion recorded
     attr = in_background(marketing.attribute_columns, ctx, codes,
                          threaded=n >= THREAD_MIN_ORDERS)
     store_cur = b2c["currency"].astype(str).to_numpy()

@@ -31,7 +31,7 @@ import pandas as pd
 
 from cbec_sim.context import Context
 from cbec_sim.schema import Column, TableSpec, register
-from cbec_sim.tables._util import fast_ids
+from cbec_sim.tables._util import const_categorical, fast_ids
 from cbec_sim.tables.labels import anomaly_rows
 
 #: Shooting angles of a product picture (5.1.3); ``scene`` is optional, the rest are required.
@@ -156,17 +156,6 @@ BANNER_TESTS = register(TableSpec(
 ))
 
 
-_DTYPES: dict[tuple[str, ...], pd.CategoricalDtype] = {}
-
-
-def _cat(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    """A categorical from integer codes, with a dtype built once per category list."""
-    dt = _DTYPES.get(categories)
-    if dt is None:
-        dt = _DTYPES[categories] = pd.CategoricalDtype(list(categories))
-    return pd.Categorical.from_codes(np.asarray(codes), dtype=dt, validate=False)
-
-
 def _gather(col: pd.Series, idx: np.ndarray) -> np.ndarray:
     """``col[idx]`` as a plain object array (the table is conformed to ``str`` afterwards)."""
     return col.to_numpy(object)[idx]
@@ -261,9 +250,9 @@ def _media(rng: np.random.Generator, ctx: Context) -> tuple[pd.DataFrame, list[p
         "store_id": _gather(li["store_id"], rows_o),
         "product_id": _gather(li["product_id"], rows_o),
         "sku": _gather(pr["sku"], p_pos[rows_o]),
-        "media_type": _cat(is_v[order].astype(np.int8), MEDIA_TYPES),
+        "media_type": const_categorical(is_v[order].astype(np.int8), MEDIA_TYPES),
         "seq": seq_all[order],
-        "angle": _cat(ang_code[order], (*ANGLES, "video")),
+        "angle": const_categorical(ang_code[order], (*ANGLES, "video")),
         "file_name": names[order],
         "width_px": np.r_[width, np.full(n_v, 1920)][order],
         "height_px": np.r_[height, np.full(n_v, 1080)][order],
@@ -314,8 +303,8 @@ def _image_tests(rng: np.random.Generator, ctx: Context) -> pd.DataFrame:
         "test_id": np.repeat([f"IT{i:03d}" for i in range(1, k + 1)], 2),
         "listing_id": _gather(li["listing_id"], np.repeat(top, 2)),
         "store_id": _gather(li["store_id"], np.repeat(top, 2)),
-        "variant": _cat(np.tile([0, 1], k), VARIANTS),
-        "image_style": _cat(np.column_stack([style_a, style_b]).ravel(), STYLES),
+        "variant": const_categorical(np.tile([0, 1], k), VARIANTS),
+        "image_style": const_categorical(np.column_stack([style_a, style_b]).ravel(), STYLES),
         "start_date": np.repeat(start.to_numpy(), 2),
         "end_date": np.repeat((start + pd.Timedelta(days=TEST_DAYS - 1)).to_numpy(), 2),
         "impressions": n_imp.ravel(),
@@ -378,8 +367,8 @@ def _store_modules(rng: np.random.Generator, ctx: Context, sess: np.ndarray) -> 
     bb = np.repeat(b2b, len(DEVICES) * n_m)
     return pd.DataFrame({
         "store_id": _gather(st["store_id"], np.repeat(np.arange(n_s), len(DEVICES) * n_m)),
-        "device": _cat(np.tile(np.repeat(np.arange(len(DEVICES)), n_m), n_s), DEVICES),
-        "module": _cat(mod.ravel(), MODULES), "position": pos,
+        "device": const_categorical(np.tile(np.repeat(np.arange(len(DEVICES)), n_m), n_s), DEVICES),
+        "module": const_categorical(mod.ravel(), MODULES), "position": pos,
         "views": views, "clicks": clicks,
         "orders": np.where(bb, 0, conv), "inquiries": np.where(bb, conv, 0)})
 
@@ -399,7 +388,7 @@ def _banner_tests(rng: np.random.Generator, ctx: Context, sess: np.ndarray) -> p
         rng.integers(0, 60, n), unit="D")
     return pd.DataFrame({
         "store_id": _gather(st["store_id"], np.repeat(np.arange(n), 2)),
-        "poster": _cat(np.tile([0, 1], n), POSTERS),
+        "poster": const_categorical(np.tile([0, 1], n), POSTERS),
         "start_date": np.repeat(start.to_numpy(), 2),
         "end_date": np.repeat((start + pd.Timedelta(days=days - 1)).to_numpy(), 2),
         "sessions": s.ravel(),

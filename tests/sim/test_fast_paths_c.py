@@ -10,6 +10,7 @@ import pytest
 
 from cbec_sim.pools import pools
 from cbec_sim.tables import aftersales, customers, market, products
+from cbec_sim.tables._util import take_str
 
 # ---- customers: pool picks from the cached locale index -------------------------------------
 
@@ -28,7 +29,7 @@ def test_pick_indexed_equals_pick(kind, case):
     got = customers._pick_indexed(b, pk, codes, locales)
     assert np.array_equal(got, want)
     assert a.random() == b.random()  # the same draws were made
-    assert customers._take(pk.value, got).to_pylist() == sub["value"].to_numpy()[want].tolist()
+    assert take_str(pk.value, got).to_pylist() == sub["value"].to_numpy()[want].tolist()
     assert np.array_equal(pk.ascii[got], sub["ascii"].to_numpy()[want])
     if kind == "phone":
         assert pk.value_prefix.to_pylist() == customers._phone_prefixes(sub["value"]).tolist()
